@@ -1,0 +1,15 @@
+"""One module per family of networks; importing this package registers every builder."""
+
+from toolkit.models import (  # noqa: F401
+    alexnet,
+    gan,
+    googlenet,
+    lenet,
+    mixer,
+    mlp,
+    perceptron,
+    recurrent,
+    resnet,
+    unet,
+    vgg,
+)

@@ -1,0 +1,68 @@
+"""What every builder shares: input checks, the classifier head, and loading weights."""
+
+import os
+
+from toolkit._lazy import keras
+
+
+def check_input_shape(input_shape, default, *, name, min_size=None):
+    """`input_shape` or the default, checked against what the network can take.
+
+    Raises:
+        ValueError: for a shape of the wrong rank, or images smaller than `min_size`.
+    """
+    if input_shape is None:
+        return tuple(default)
+    try:
+        shape = tuple(None if s is None else int(s) for s in input_shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: input_shape must be a tuple of sizes. Received: input_shape={input_shape!r}") from None
+    if len(shape) != len(default):
+        raise ValueError(
+            f"{name} takes inputs of rank {len(default)}, like {tuple(default)}. Received: input_shape={shape}"
+        )
+    if any(s is not None and s < 1 for s in shape):
+        raise ValueError(f"{name}: every size must be positive. Received: input_shape={shape}")
+    if min_size and any(s is not None and s < min_size for s in shape[:-1]):
+        side = "x".join([str(min_size)] * (len(shape) - 1))
+        raise ValueError(
+            f"{name} needs inputs of at least {side} pixels (its default is {tuple(default)}). Received: input_shape={shape}"
+        )
+    return shape
+
+
+def check_pooling(pooling, name):
+    if pooling not in (None, "avg", "max"):
+        raise ValueError(f"{name}: pooling must be None, 'avg' or 'max'. Received: pooling={pooling!r}")
+
+
+def global_pool(x, pooling):
+    """keras.applications' `pooling` for `include_top=False`."""
+    if pooling == "avg":
+        return keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if pooling == "max":
+        return keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return x
+
+
+def finish(inputs, outputs, *, name, weights):
+    """Wrap the graph in a functional model and load `weights` (None, a file, or a catalog id)."""
+    model = keras.Model(inputs, outputs, name=name)
+    load_weights(model, weights)
+    return model
+
+
+def load_weights(model, weights):
+    """Load `weights` into `model`: None (random), a `.weights.h5`/`.h5` file, or a catalog id.
+
+    Raises:
+        ValueError: when `weights` is neither a file nor a known catalog id.
+    """
+    if weights is None:
+        return
+    if os.path.exists(str(weights)):
+        model.load_weights(str(weights))
+        return
+    from toolkit import pretrained
+
+    pretrained.load_into(model, weights)

@@ -1,0 +1,166 @@
+"""Generative adversarial networks: the 2014 MLP GAN and the DCGAN, for 28x28 images.
+
+References:
+    Goodfellow et al., "Generative adversarial nets", NeurIPS 2014.
+    Radford, Metz & Chintala, "Unsupervised representation learning with deep convolutional
+    generative adversarial networks", ICLR 2016.
+
+Images are scaled to [-1, 1] (tanh output) for the DCGAN and to [0, 1] (sigmoid) for the MLP GAN.
+"""
+
+from toolkit._lazy import keras
+from toolkit.registry import register
+
+
+class GAN(keras.Model):
+    """A generator and a discriminator trained against each other.
+
+    `model(z)` runs the generator; `model.generator` alone is all sampling needs. The
+    discriminator outputs logits. `fit(images)` alternates one discriminator and one generator
+    step per batch (non-saturating generator loss; one-sided label smoothing of the real
+    labels, Salimans et al. 2016).
+    """
+
+    def __init__(self, generator, discriminator, latent_dim, label_smoothing=0.1, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+        self.label_smoothing = label_smoothing
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+
+    def call(self, z, training=False):
+        return self.generator(z, training=training)
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
+        self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
+        self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker]
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        real = data[0] if isinstance(data, tuple) else data
+        batch = tf.shape(real)[0]
+        z = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            fake = self.generator(z, training=True)
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            d_loss = self.bce(tf.ones_like(real_logits) * (1 - self.label_smoothing), real_logits) + self.bce(
+                tf.zeros_like(fake_logits), fake_logits
+            )
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+        z = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            fake_logits = self.discriminator(self.generator(z, training=True), training=True)
+            g_loss = self.bce(tf.ones_like(fake_logits), fake_logits)
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        return {m.name: m.result() for m in self.metrics}
+
+
+def _finish_gan(generator, discriminator, latent_dim, name, weights):
+    from toolkit.models._common import load_weights
+
+    model = GAN(generator, discriminator, latent_dim, name=name)
+    model.build((None, latent_dim))
+    load_weights(model, weights)
+    return model
+
+
+_GAN = dict(tasks=("generation",), input_shape=(100,))
+
+
+@register(
+    family="gan",
+    year=2014,
+    authors="Goodfellow, Pouget-Abadie, Mirza, Xu, Warde-Farley, Ozair, Courville, Bengio",
+    paper="Generative adversarial nets",
+    params_basis="computed: generator 2,503,984 + discriminator 1,231,441",
+    **_GAN,
+)
+def gan_mlp(*, weights=None, latent_dim=100, image_shape=(28, 28, 1), name="gan_mlp"):
+    """The 2014 GAN's MNIST networks (the paper's released code).
+
+    Generator: z (100) -> 1200 ReLU -> 1200 ReLU -> 784 sigmoid. Discriminator: maxout 240x5
+    -> maxout 240x5 -> 1 logit, with dropout 0.2 on its input and 0.5 after each maxout layer.
+
+    Departs from the paper: uniform noise replaced by Gaussian, one discriminator step per
+    generator step.
+    """
+    from toolkit.layers import Maxout
+
+    pixels = image_shape[0] * image_shape[1] * image_shape[2]
+    z = keras.Input((latent_dim,), name="z")
+    x = keras.layers.Dense(1200, activation="relu", name="g_fc1")(z)
+    x = keras.layers.Dense(1200, activation="relu", name="g_fc2")(x)
+    x = keras.layers.Dense(pixels, activation="sigmoid", name="g_fc3")(x)
+    x = keras.layers.Reshape(image_shape, name="g_image")(x)
+    generator = keras.Model(z, x, name="generator")
+
+    image = keras.Input(image_shape, name="image")
+    x = keras.layers.Flatten(name="d_flatten")(image)
+    x = keras.layers.Dropout(0.2, name="d_input_dropout")(x)
+    x = Maxout(240, 5, name="d_maxout1")(x)
+    x = keras.layers.Dropout(0.5, name="d_dropout1")(x)
+    x = Maxout(240, 5, name="d_maxout2")(x)
+    x = keras.layers.Dropout(0.5, name="d_dropout2")(x)
+    x = keras.layers.Dense(1, name="d_logit")(x)
+    discriminator = keras.Model(image, x, name="discriminator")
+    return _finish_gan(generator, discriminator, latent_dim, name, weights)
+
+
+@register(
+    family="gan",
+    year=2015,
+    authors="Radford, Metz, Chintala",
+    paper="Unsupervised representation learning with deep convolutional generative adversarial networks",
+    published_params=2_330_944 + 212_865,
+    params_basis="TensorFlow tutorial DCGAN on MNIST: generator 2,330,944 + discriminator 212,865",
+    **_GAN,
+)
+def dcgan(*, weights=None, latent_dim=100, name="dcgan"):
+    """The DCGAN for 28x28 digits, as in the TensorFlow tutorial.
+
+    Generator: dense 7x7x256, then 5x5 transposed convolutions to 128 (7x7), 64 (14x14) and
+    1 (28x28, tanh), with batch norm and leaky ReLU. Discriminator: 5x5/2 convolutions of 64 and
+    128 with leaky ReLU and dropout 0.3, then one logit.
+
+    Departs from the paper: sized for 28x28 MNIST rather than 64x64 LSUN; the discriminator has
+    dropout and no batch norm (the tutorial's choice).
+    """
+    z = keras.Input((latent_dim,), name="z")
+    x = keras.layers.Dense(7 * 7 * 256, use_bias=False, name="g_fc")(z)
+    x = keras.layers.BatchNormalization(name="g_fc_bn")(x)
+    x = keras.layers.LeakyReLU(name="g_fc_relu")(x)
+    x = keras.layers.Reshape((7, 7, 256), name="g_reshape")(x)
+    for i, (filters, strides) in enumerate(((128, 1), (64, 2)), start=1):
+        x = keras.layers.Conv2DTranspose(filters, 5, strides=strides, padding="same", use_bias=False, name=f"g_deconv{i}")(x)
+        x = keras.layers.BatchNormalization(name=f"g_deconv{i}_bn")(x)
+        x = keras.layers.LeakyReLU(name=f"g_deconv{i}_relu")(x)
+    x = keras.layers.Conv2DTranspose(
+        1, 5, strides=2, padding="same", use_bias=False, activation="tanh", name="g_deconv3"
+    )(x)
+    generator = keras.Model(z, x, name="generator")
+
+    image = keras.Input((28, 28, 1), name="image")
+    x = image
+    for i, filters in enumerate((64, 128), start=1):
+        x = keras.layers.Conv2D(filters, 5, strides=2, padding="same", name=f"d_conv{i}")(x)
+        x = keras.layers.LeakyReLU(name=f"d_conv{i}_relu")(x)
+        x = keras.layers.Dropout(0.3, name=f"d_conv{i}_dropout")(x)
+    x = keras.layers.Flatten(name="d_flatten")(x)
+    x = keras.layers.Dense(1, name="d_logit")(x)
+    discriminator = keras.Model(image, x, name="discriminator")
+    return _finish_gan(generator, discriminator, latent_dim, name, weights)

@@ -1,0 +1,107 @@
+"""VGG: very deep networks of 3x3 convolutions (configurations A, B, D and E).
+
+Reference: Simonyan & Zisserman, "Very deep convolutional networks for large-scale image
+recognition", ICLR 2015.
+
+Layer names and weight order are those of keras.applications (`block1_conv1` ... `fc1`,
+`fc2`, `predictions`), so its VGG16/VGG19 weight files load unchanged.
+Preprocessing: "caffe" mode (BGR, ImageNet mean subtracted), 224x224.
+"""
+
+from toolkit._lazy import keras
+from toolkit.models._common import check_input_shape, check_pooling, finish, global_pool
+from toolkit.registry import register
+
+# convolutions per block (64, 128, 256, 512, 512 filters) for each configuration of Table 1
+CONFIGS = {"vgg11": (1, 1, 2, 2, 2), "vgg13": (2, 2, 2, 2, 2), "vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
+FILTERS = (64, 128, 256, 512, 512)
+
+_VGG = dict(
+    family="vgg",
+    year=2014,
+    authors="Simonyan, Zisserman",
+    paper="Very deep convolutional networks for large-scale image recognition",
+    tasks=("imagenet", "folder"),
+    input_shape=(224, 224, 3),
+)
+
+
+def vgg(
+    convs_per_block,
+    *,
+    include_top=True,
+    weights=None,
+    input_shape=None,
+    pooling=None,
+    num_classes=1000,
+    classifier_activation="softmax",
+    name="vgg",
+):
+    """A VGG network with `convs_per_block[i]` 3x3 convolutions in block i+1."""
+    check_pooling(pooling, name)
+    shape = check_input_shape(input_shape, (224, 224, 3), name=name, min_size=32)
+    inputs = keras.Input(shape, name="inputs")
+    x = inputs
+    for block, (convs, filters) in enumerate(zip(convs_per_block, FILTERS), start=1):
+        for i in range(1, convs + 1):
+            x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"block{block}_conv{i}")(x)
+        x = keras.layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
+    if include_top:
+        x = keras.layers.Flatten(name="flatten")(x)
+        x = keras.layers.Dense(4096, activation="relu", name="fc1")(x)
+        x = keras.layers.Dense(4096, activation="relu", name="fc2")(x)
+        x = keras.layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
+    else:
+        x = global_pool(x, pooling)
+    return finish(inputs, x, name=name, weights=weights)
+
+
+def _variant(key, **facts):
+    def builder(
+        *,
+        include_top=True,
+        weights=None,
+        input_shape=None,
+        pooling=None,
+        num_classes=1000,
+        classifier_activation="softmax",
+        name=key,
+    ):
+        return vgg(
+            CONFIGS[key],
+            include_top=include_top,
+            weights=weights,
+            input_shape=input_shape,
+            pooling=pooling,
+            num_classes=num_classes,
+            classifier_activation=classifier_activation,
+            name=name,
+        )
+
+    layers = sum(CONFIGS[key]) + 3
+    builder.__name__ = key
+    builder.__doc__ = (
+        f"VGG-{layers} (configuration {'ABDE'[list(CONFIGS).index(key)]} of Table 1): "
+        f"{' + '.join(map(str, CONFIGS[key]))} 3x3 convolutions, three fully connected layers.\n\n"
+        "Departs from the paper: no dropout layers in the classifier (as in keras.applications); "
+        "add them for training from scratch."
+    )
+    return register(**_VGG, **facts)(builder)
+
+
+vgg11 = _variant("vgg11", published_params=132_863_336, params_basis="torchvision")
+vgg13 = _variant("vgg13", published_params=133_047_848, params_basis="torchvision")
+vgg16 = _variant(
+    "vgg16",
+    published_params=138_357_544,
+    published_macs=15.47e9,
+    params_basis="keras.applications, torchvision",
+    errors={"ilsvrc_place": 2, "ilsvrc_top5_error": 0.073, "single_top1_error": 0.287, "single_top5_error": 0.099},
+)
+vgg19 = _variant(
+    "vgg19",
+    published_params=143_667_240,
+    published_macs=19.63e9,
+    params_basis="keras.applications, torchvision",
+    errors={"ilsvrc_place": 2, "ilsvrc_top5_error": 0.073, "single_top1_error": 0.287, "single_top5_error": 0.100},
+)

@@ -1,0 +1,110 @@
+"""The model registry: every builder by name, with the published facts of its network.
+
+Like timm's `@register_model`, the builder's snake_case function name is the key; registering a
+name twice is an error. Registering imports nothing heavy, so listing models is instant.
+"""
+
+import dataclasses
+import difflib
+import fnmatch
+import functools
+
+_MODELS = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInfo:
+    """Published facts about one registered network.
+
+    `published_params` and `published_macs` are the figures of REFERENCE.md (for one image at
+    `input_shape`); `errors` maps a benchmark name to a published error; `variant` says how the
+    builder departs from the paper.
+    """
+
+    name: str
+    family: str
+    year: int
+    authors: str
+    paper: str
+    tasks: tuple
+    input_shape: tuple
+    published_params: int = None
+    published_macs: float = None
+    params_basis: str = ""
+    errors: dict = dataclasses.field(default_factory=dict)
+    variant: str = ""
+    builder: object = None
+
+    def as_dict(self):
+        row = dataclasses.asdict(self)
+        row.pop("builder")
+        row["tasks"] = list(self.tasks)
+        row["input_shape"] = list(self.input_shape)
+        return row
+
+
+def register(*, family, year, authors, paper, tasks, input_shape, **facts):
+    """Register the decorated builder under its function name.
+
+    Raises:
+        ValueError: when a model of that name is already registered.
+    """
+
+    def decorator(builder):
+        name = builder.__name__
+        if name in _MODELS:
+            raise ValueError(f"A model named {name!r} is already registered. Received: name={name!r}")
+        _MODELS[name] = ModelInfo(
+            name=name,
+            family=family,
+            year=year,
+            authors=authors,
+            paper=paper,
+            tasks=tuple(tasks),
+            input_shape=tuple(input_shape),
+            builder=builder,
+            **facts,
+        )
+        return builder
+
+    return decorator
+
+
+@functools.cache
+def _load_families():
+    # Importing the package runs every family module's @register decorators.
+    import toolkit.models  # noqa: F401
+
+
+def list_models(pattern="*", task=None):
+    """Names of the registered models matching a shell-style `pattern`, optionally for one task."""
+    _load_families()
+    return sorted(
+        name
+        for name, info in _MODELS.items()
+        if fnmatch.fnmatch(name, pattern) and (task is None or task in info.tasks)
+    )
+
+
+def model_info(name):
+    """The `ModelInfo` of a registered model.
+
+    Raises:
+        ValueError: for an unknown name, suggesting close matches.
+    """
+    _load_families()
+    if name not in _MODELS:
+        close = difflib.get_close_matches(name, _MODELS, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(close)}?" if close else " See `toolkit models`."
+        raise ValueError(f"Unknown model {name!r}.{hint} Received: name={name!r}")
+    return _MODELS[name]
+
+
+def get_model(name):
+    """The builder function registered under `name`."""
+    return model_info(name).builder
+
+
+def build_model(name, **kwargs):
+    """Build the registered model `name` with the builder's keyword arguments."""
+    return get_model(name)(**kwargs)
