@@ -1,9 +1,9 @@
 """toolkit: the landmark neural networks of deep learning's history, in Keras 3.
 
-    >>> import toolkit
-    >>> toolkit.list_models("vgg*")
-    ['vgg11', 'vgg13', 'vgg16', 'vgg19']
-    >>> model = toolkit.build_model("lenet5")
+>>> import toolkit
+>>> toolkit.list_models("vgg*")
+['vgg11', 'vgg13', 'vgg16', 'vgg19']
+>>> model = toolkit.build_model("lenet5")
 """
 
 from toolkit.registry import build_model, get_model, list_models, model_info

@@ -16,7 +16,9 @@ def check_input_shape(input_shape, default, *, name, min_size=None):
     try:
         shape = tuple(None if s is None else int(s) for s in input_shape)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: input_shape must be a tuple of sizes. Received: input_shape={input_shape!r}") from None
+        raise ValueError(
+            f"{name}: input_shape must be a tuple of sizes. Received: input_shape={input_shape!r}"
+        ) from None
     if len(shape) != len(default):
         raise ValueError(
             f"{name} takes inputs of rank {len(default)}, like {tuple(default)}. Received: input_shape={shape}"

@@ -58,7 +58,7 @@ def lenet5(
     return finish(inputs, x, name=name, weights=weights)
 
 
-@register(published_params=60_840, published_macs=0.34e6, params_basis="LeCun et al. 1998", **_LENET)
+@register(published_params=60_840, params_basis="LeCun et al. 1998 (0.34 M connections)", **_LENET)
 def lenet5_1998(
     *,
     include_top=True,

@@ -54,7 +54,9 @@ def mlp_mixer(
     check_pooling(pooling, name)
     shape = check_input_shape(input_shape, (32, 32, 3), name=name, min_size=patch_size)
     if shape[0] % patch_size or shape[1] % patch_size:
-        raise ValueError(f"mlp_mixer: image sides must be divisible by patch_size={patch_size}. Received: input_shape={shape}")
+        raise ValueError(
+            f"mlp_mixer: image sides must be divisible by patch_size={patch_size}. Received: input_shape={shape}"
+        )
     inputs = keras.Input(shape, name="inputs")
     x = keras.layers.Conv2D(hidden_dim, patch_size, strides=patch_size, name="stem")(inputs)
     x = keras.layers.Reshape((-1, hidden_dim), name="patches")(x)

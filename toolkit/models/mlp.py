@@ -33,7 +33,9 @@ def xor_mlp(*, name="xor_mlp"):
     y = Step(name="output_step")(y)
     model = keras.Model(inputs, y, name=name)
     # hidden unit 0 is AND (threshold 1.5), unit 1 is OR (threshold 0.5)
-    model.get_layer("hidden").set_weights([np.array([[1.0, 1.0], [1.0, 1.0]], "float32"), np.array([-1.5, -0.5], "float32")])
+    model.get_layer("hidden").set_weights(
+        [np.array([[1.0, 1.0], [1.0, 1.0]], "float32"), np.array([-1.5, -0.5], "float32")]
+    )
     # y = step(z2 - z1 - 0.5): fires only for z2 = 1, z1 = 0
     model.get_layer("output").set_weights([np.array([[-1.0], [1.0]], "float32"), np.array([-0.5], "float32")])
     return model

@@ -144,10 +144,20 @@ _BASIC_NOTE = (
     " biases in the convolutions as in keras.applications."
 )
 resnet18 = _variant(
-    "resnet18", (2, 2, 2, 2), basic_block, True, "ResNet-18: basic blocks 2-2-2-2." + _BASIC_NOTE, params_basis="computed"
+    "resnet18",
+    (2, 2, 2, 2),
+    basic_block,
+    True,
+    "ResNet-18: basic blocks 2-2-2-2." + _BASIC_NOTE,
+    params_basis="computed",
 )
 resnet34 = _variant(
-    "resnet34", (3, 4, 6, 3), basic_block, True, "ResNet-34: basic blocks 3-4-6-3." + _BASIC_NOTE, params_basis="computed"
+    "resnet34",
+    (3, 4, 6, 3),
+    basic_block,
+    True,
+    "ResNet-34: basic blocks 3-4-6-3." + _BASIC_NOTE,
+    params_basis="computed",
 )
 resnet50 = _variant(
     "resnet50",

@@ -1,0 +1,1 @@
+"""The `toolkit` command: a thin Click shell over the library."""

@@ -1,0 +1,45 @@
+"""`toolkit report ...`: the parameter-count and error reports (pandas)."""
+
+import click
+
+from cli.output import emit, frame_rows
+
+
+def _write(frame, output, force):
+    import os
+
+    from toolkit.reports import write_table
+
+    if output is None:
+        emit(frame_rows(frame), "table")
+        return
+    if os.path.exists(output) and not force:
+        raise click.ClickException(f"{output} exists; pass --force to overwrite it.")
+    write_table(frame, output)
+    click.echo(f"wrote {output}", err=True)
+
+
+output_option = click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (.csv, .md, .html or .json)."
+)
+force_option = click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+
+
+@click.group("report")
+def report_command():
+    """Write comparison reports built from the registry and the weights catalog."""
+
+
+@report_command.command("params")
+@click.argument("pattern", default="*")
+@output_option
+@force_option
+def params(pattern, output, force):
+    """Measured parameters and multiply-adds of every model matching PATTERN beside the published ones."""
+    import toolkit
+    from toolkit.reports import params_report
+
+    names = toolkit.list_models(pattern)
+    if not names:
+        raise click.ClickException(f"No model matches {pattern!r}.")
+    _write(params_report(names), output, force)

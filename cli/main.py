@@ -1,0 +1,64 @@
+"""The Click group `toolkit`. TensorFlow is imported only inside commands that need it.
+
+Exit codes: 0 ok, 1 failure with a one-line error (a traceback only with --debug), 2 usage error.
+"""
+
+import importlib
+import os
+import sys
+
+import click
+
+# command name -> module under cli/commands holding a function of the same name
+COMMANDS = {
+    "models": "models",
+    "summary": "summary",
+    "gates": "gates",
+    "report": "report",
+}
+
+
+class LazyGroup(click.Group):
+    """Loads a command's module only when that command runs (or its help is shown)."""
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"cli.commands.{COMMANDS[name]}")
+        return getattr(module, name.replace("-", "_") + "_command")
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except Exception as error:  # the CLI boundary: domain errors become one line
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise click.ClickException(message) from None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.version_option(package_name="toolkit")
+@click.pass_context
+def toolkit(ctx, debug):
+    """The landmark neural networks of deep learning's history: build, fit, predict, compare."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    if not debug:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def main():
+    toolkit(prog_name="toolkit")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

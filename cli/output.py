@@ -1,0 +1,66 @@
+"""Shared options and printing of results: stdout gets results, stderr gets progress."""
+
+import csv
+import io
+import json
+
+import click
+
+
+def format_option(default="table"):
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "json", "csv"]),
+        default=default,
+        show_default=True,
+        help="How to print the results.",
+    )
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        return f"{value:,}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def render(rows, fmt, columns=None):
+    """Rows (a list of dicts) as an aligned text table, JSON or CSV."""
+    columns = columns or (list(rows[0]) if rows else [])
+    if fmt == "json":
+        return json.dumps([{c: row.get(c) for c in columns} for row in rows], indent=2, default=str)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: " ".join(map(str, v)) if isinstance(v, (list, tuple)) else v for c, v in row.items()})
+        return buffer.getvalue().rstrip("\n")
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+
+    def line(values):
+        return "  ".join(
+            v.rjust(w) if v.replace(",", "").replace(".", "").lstrip("-").isdigit() else v.ljust(w)
+            for v, w in zip(values, widths)
+        ).rstrip()
+
+    return "\n".join([line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells])
+
+
+def emit(rows, fmt, columns=None):
+    click.echo(render(rows, fmt, columns))
+
+
+def frame_rows(frame):
+    """A pandas DataFrame as plain rows (missing values as None) for `emit`."""
+    return [
+        {k: (None if v is None or v != v else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
+        for row in frame.astype(object).to_dict("records")
+    ]
