@@ -43,3 +43,13 @@ def params(pattern, output, force):
     if not names:
         raise click.ClickException(f"No model matches {pattern!r}.")
     _write(params_report(names), output, force)
+
+
+@report_command.command("readme")
+@click.argument("readme", type=click.Path(exists=True, dir_okay=False), default="README.md")
+def readme(readme):
+    """Regenerate the model table in README between its markers (from the params report)."""
+    from toolkit.reports import params_report, update_readme
+
+    update_readme(readme, params_report())
+    click.echo(f"updated {readme}", err=True)

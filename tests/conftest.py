@@ -1,0 +1,30 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import pathlib  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    """The real data directory ($TOOLKIT_DATA); missing data fails under TOOLKIT_REQUIRE_DATA=1."""
+    path = os.environ.get("TOOLKIT_DATA")
+    if not path or not pathlib.Path(path).is_dir():
+        message = "real data not found: set TOOLKIT_DATA to the data directory (e.g. ../shared/data)"
+        if os.environ.get("TOOLKIT_REQUIRE_DATA") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return pathlib.Path(path)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keras_session():
+    yield
+    import sys
+
+    if "keras" in sys.modules:
+        sys.modules["keras"].backend.clear_session()

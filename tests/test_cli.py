@@ -1,0 +1,107 @@
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cli.main import toolkit
+from tests.conftest import ROOT
+
+
+def run(*args):
+    return CliRunner().invoke(toolkit, list(args))
+
+
+def test_help_and_models_do_not_import_tensorflow():
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from cli.main import toolkit\n"
+        "for args in (['--help'], ['models'], ['models', '--format', 'json']):\n"
+        "    result = CliRunner().invoke(toolkit, args)\n"
+        "    assert result.exit_code == 0, result.output\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'pandas') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_models_formats():
+    result = run("models", "vgg*", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [r["name"] for r in rows] == ["vgg11", "vgg13", "vgg16", "vgg19"]
+    assert rows[2]["parameters"] == 138_357_544
+    result = run("models", "--task", "segmentation", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].startswith("unet,")
+
+
+def test_models_no_match_is_an_error():
+    result = run("models", "zzz*")
+    assert result.exit_code == 1
+    assert "No model matches" in result.output
+
+
+def test_summary_alexnet_table():
+    result = run("summary", "alexnet")
+    assert result.exit_code == 0, result.output
+    assert "55x55x96" in result.output and "37,752,832" in result.output
+    assert "62,378,344 parameters" in result.output
+
+
+def test_summary_json_and_builder_args():
+    result = run("summary", "alexnet", "--arg", "groups=2", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["parameters"] == 60_965_224
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (("summary", "alexnett"), 1, "Did you mean alexnet"),
+        (("summary", "alexnet", "--input-shape", "32,32,3"), 1, "at least 67x67"),
+        (("summary", "alexnet", "--input-shape", "big"), 2, "is not a shape"),
+        (("summary", "alexnet", "--arg", "groups"), 2, "key=value"),
+        (("nonsense",), 2, "No such command"),
+    ],
+)
+def test_errors_and_exit_codes(args, code, message):
+    result = run(*args)
+    assert result.exit_code == code, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_gates_truth_tables():
+    result = run("gates", "--format", "json")
+    assert result.exit_code == 0, result.output
+    tables = json.loads(result.output)
+    assert [r["XOR"] for r in tables["two_inputs"]] == [0, 1, 1, 0]
+    assert [r["AND"] for r in tables["two_inputs"]] == [0, 0, 0, 1]
+    assert [r["NOT"] for r in tables["not"]] == [1, 0]
+
+
+def test_report_params_formats_and_no_overwrite(tmp_path):
+    for suffix in ("csv", "md", "html", "json"):
+        out = tmp_path / f"params.{suffix}"
+        result = run("report", "params", "lenet*", "-o", str(out))
+        assert result.exit_code == 0, result.output
+        assert "61706" in out.read_text() or "61,706" in out.read_text()
+    result = run("report", "params", "lenet*", "-o", str(tmp_path / "params.csv"))
+    assert result.exit_code == 1 and "--force" in result.output
+    result = run("report", "params", "lenet*", "-o", str(tmp_path / "params.txt"))
+    assert result.exit_code == 1 and "report format" in result.output
+
+
+def test_committed_params_report_and_readme_match_the_code():
+    from toolkit.reports import params_report, readme_models_table
+
+    computed = params_report()
+    committed = pd.read_csv(ROOT / "reports" / "params.csv")
+    assert committed["model"].tolist() == computed["model"].tolist()
+    assert committed["parameters"].tolist() == computed["parameters"].tolist()
+    assert committed["MACs"].tolist() == computed["MACs"].tolist()
+    assert readme_models_table(computed) in (ROOT / "README.md").read_text()
