@@ -15,6 +15,7 @@ COMMANDS = {
     "summary": "summary",
     "gates": "gates",
     "report": "report",
+    "fit": "fit",
 }
 
 

@@ -151,8 +151,12 @@ def test_clear_errors(name, kwargs, message):
         toolkit.build_model(name, **kwargs)
 
 
-def test_min_sizes_are_exact():
-    toolkit.build_model("alexnet", input_shape=(67, 67, 3))
-    toolkit.build_model("zfnet", input_shape=(53, 53, 3))
-    with pytest.raises(ValueError):
-        toolkit.build_model("zfnet", input_shape=(52, 52, 3))
+@pytest.mark.parametrize("name", [n for n in ALL if toolkit.model_info(n).min_input_size])
+def test_min_input_size_is_exact(name):
+    info = toolkit.model_info(name)
+    side, channels = info.min_input_size, info.input_shape[-1]
+    model = toolkit.build_model(name, input_shape=(side, side, channels))
+    model(np.zeros((1, side, side, channels), "float32"))
+    if side > 1:
+        with pytest.raises(ValueError, match="at least"):
+            toolkit.build_model(name, input_shape=(side - 1, side - 1, channels))

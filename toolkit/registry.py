@@ -17,7 +17,7 @@ class ModelInfo:
     """Published facts about one registered network.
 
     `published_params` and `published_macs` are the figures of REFERENCE.md (for one image at
-    `input_shape`); `errors` maps a benchmark name to a published error; `variant` says how the
+    `input_shape`); `min_input_size` is the smallest image side the builder accepts; `errors` maps a benchmark name to a published error; `variant` says how the
     builder departs from the paper.
     """
 
@@ -28,6 +28,7 @@ class ModelInfo:
     paper: str
     tasks: tuple
     input_shape: tuple
+    min_input_size: int = None
     published_params: int = None
     published_macs: float = None
     params_basis: str = ""

@@ -71,6 +71,7 @@ def auxiliary_classifier(x, num_classes, classifier_activation, name):
     paper="Going deeper with convolutions",
     tasks=("imagenet", "folder"),
     input_shape=(224, 224, 3),
+    min_input_size=32,
     published_params=6_998_552,
     published_macs=1.58e9,
     params_basis="computed without the auxiliary heads (13,378,280 with both); the paper's table sums to about 6.8 M",

@@ -17,6 +17,7 @@ _LENET = dict(
     paper="Gradient-based learning applied to document recognition",
     tasks=("digits",),
     input_shape=(32, 32, 1),
+    min_input_size=32,
     errors={"mnist_test_error": 0.0095, "mnist_test_error_distortions": 0.008},
 )
 

@@ -29,6 +29,7 @@ def mixer_block(x, tokens_mlp_dim, channels_mlp_dim, name):
     paper="MLP-Mixer: an all-MLP architecture for vision",
     tasks=("folder", "digits"),
     input_shape=(32, 32, 3),
+    min_input_size=4,
     params_basis="computed",
 )
 def mlp_mixer(

@@ -106,6 +106,7 @@ _RESNET = dict(
     paper="Deep residual learning for image recognition",
     tasks=("imagenet", "folder"),
     input_shape=(224, 224, 3),
+    min_input_size=32,
 )
 _CHALLENGE = {"ilsvrc_place": 1, "ilsvrc_top5_error": 0.0357}
 

@@ -23,6 +23,7 @@ _VGG = dict(
     paper="Very deep convolutional networks for large-scale image recognition",
     tasks=("imagenet", "folder"),
     input_shape=(224, 224, 3),
+    min_input_size=32,
 )
 
 

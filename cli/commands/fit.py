@@ -1,0 +1,96 @@
+"""`toolkit fit`: train a registry model on a task, resumably, with its files in --out."""
+
+import click
+
+from cli.options import model_args_option
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Data directory (default: $TOOLKIT_DATA, else ~/.toolkit/data).",
+)
+
+
+@click.command("fit")
+@click.option("--model", "model_name", required=True, help="Registry name of the model, e.g. lenet5.")
+@click.option("--task", "task_name", default="digits", show_default=True, help="The task to train on.")
+@click.option("--epochs", type=click.IntRange(1), default=10, show_default=True, help="Number of epochs.")
+@click.option("--batch-size", type=click.IntRange(1), default=128, show_default=True, help="Examples per batch.")
+@click.option(
+    "--lr",
+    "learning_rate",
+    type=click.FloatRange(0, min_open=True),
+    default=1e-3,
+    show_default=True,
+    help="Initial learning rate (cosine-decayed).",
+)
+@click.option(
+    "--optimizer", type=click.Choice(["adam", "adamw", "sgd"]), default="adam", show_default=True, help="The optimizer."
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of every random source; same seed, same weights."
+)
+@click.option(
+    "--augment",
+    type=click.Choice(["none", "affine", "elastic"]),
+    default="none",
+    show_default=True,
+    help="Distortions of the training images.",
+)
+@click.option("--out", type=click.Path(file_okay=False), help="Run folder (default: runs/MODEL-TASK).")
+@click.option(
+    "--resume", is_flag=True, help="Continue the unfinished run in --out (rerunning with the same --out does too)."
+)
+@click.option("--force", is_flag=True, help="Replace a finished run in --out.")
+@click.option(
+    "--strategy",
+    type=click.Choice(["default", "mirrored", "multi-worker"]),
+    default="default",
+    show_default=True,
+    help="tf.distribute strategy (multi-worker reads TF_CONFIG).",
+)
+@click.option("--tensorboard", is_flag=True, help="Also write TensorBoard logs to OUT/tensorboard.")
+@click.option("--limit", type=click.IntRange(1), help="Train on only the first N training examples (a quick look).")
+@data_dir_option
+@model_args_option
+def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimizer, seed, augment, out, resume, force, strategy, tensorboard, limit, data_dir, model_args):  # fmt: skip
+    """Train MODEL on TASK; writes best.weights.h5, metrics.json, history.csv/png to --out."""
+    import contextlib
+    import json
+    import sys
+
+    import toolkit
+    from toolkit.tasks import get_task
+
+    toolkit.model_info(model_name)
+    task = get_task(task_name)
+    out = out or f"runs/{model_name}-{task_name}"
+    from toolkit.tasks.base import make_strategy, prepare_out, run_fit, seed_everything
+
+    out = prepare_out(out, resume=resume, force=force)
+    seed_everything(seed)
+    config = {
+        "cli": True,
+        "model": model_name,
+        "task": task_name,
+        "build": dict(model_args),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "optimizer": optimizer,
+        "seed": seed,
+        "augment": augment,
+        "strategy": strategy,
+        "limit": limit,
+    }
+    with make_strategy(strategy).scope():
+        model = task.build(model_name, **dict(model_args))
+        task.compile(model, optimizer, learning_rate)
+    config["input_shape"] = list(model.input_shape[1:])
+    train, validation = task.datasets(
+        model, batch_size=batch_size, seed=seed, augment=augment, data_dir=data_dir, limit=limit
+    )
+    click.echo(f"fitting {model_name} ({model.count_params():,} parameters) on {task_name} -> {out}", err=True)
+    with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
+        metrics = run_fit(task, model, train, validation, out=out, epochs=epochs, config=config, monitor=task.monitor, mode=task.mode, tensorboard=tensorboard)  # fmt: skip
+    click.echo(json.dumps(metrics, indent=2))

@@ -1,0 +1,17 @@
+"""Where datasets live: `--data-dir`, else `$TOOLKIT_DATA`, else `~/.toolkit/data`."""
+
+import os
+import pathlib
+
+
+class DataNotFoundError(FileNotFoundError):
+    """A dataset is not on disk and could not be fetched; the message says which files to put where."""
+
+
+def data_dir(explicit=None):
+    """The data directory in effect (it may not exist yet)."""
+    if explicit:
+        return pathlib.Path(explicit).expanduser()
+    if os.environ.get("TOOLKIT_DATA"):
+        return pathlib.Path(os.environ["TOOLKIT_DATA"]).expanduser()
+    return pathlib.Path("~/.toolkit/data").expanduser()

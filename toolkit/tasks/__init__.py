@@ -1,0 +1,20 @@
+"""Tasks: data, preprocessing, head, loss, metrics, and turning outputs into answers.
+
+`fit`, `evaluate` and `predict` are the same three verbs for every task.
+"""
+
+TASKS = {"digits": "toolkit.tasks.digits:DigitsTask"}
+
+
+def get_task(name):
+    """The task object registered under `name`.
+
+    Raises:
+        ValueError: for an unknown task.
+    """
+    import importlib
+
+    if name not in TASKS:
+        raise ValueError(f"Unknown task {name!r}; choose one of {', '.join(sorted(TASKS))}. Received: task={name!r}")
+    module, cls = TASKS[name].split(":")
+    return getattr(importlib.import_module(module), cls)()

@@ -1,0 +1,135 @@
+"""What every task shares: the training run (`fit`) with its files, seeds and strategies."""
+
+import json
+import os
+import pathlib
+import shutil
+import sys
+import time
+
+import keras
+import tensorflow as tf
+
+STRATEGIES = ("default", "mirrored", "multi-worker")
+
+
+def make_strategy(name):
+    """A `tf.distribute` strategy: the default one, mirrored over local devices, or multi-worker.
+
+    `mirrored` uses every local GPU, else every logical CPU device when there are several;
+    `multi-worker` reads the cluster from the standard `TF_CONFIG` variable.
+    """
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        gpus = tf.config.list_logical_devices("GPU")
+        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices)
+    if name == "multi-worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(f"Unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}. Received: strategy={name!r}")
+
+
+def seed_everything(seed):
+    """Fix Python's, NumPy's and TensorFlow's random sources and make TensorFlow ops deterministic."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Records the wall time of each epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.times = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self._start)
+
+
+def prepare_out(out, *, resume, force):
+    """Create the run folder; never overwrite a finished run without `force`.
+
+    A folder holding an unfinished run (a backup) is resumed; `resume=True` demands one.
+    """
+    out = pathlib.Path(out)
+    finished = (out / "metrics.json").exists()
+    unfinished = (out / "backup").exists()
+    if force and out.exists():
+        shutil.rmtree(out)
+    elif finished and not resume:
+        raise FileExistsError(f"{out} holds a finished run; choose another --out or pass --force to replace it")
+    elif resume and not unfinished and not finished:
+        raise FileNotFoundError(f"{out} holds no run to resume")
+    elif out.exists() and any(out.iterdir()) and not unfinished and not finished:
+        raise FileExistsError(f"{out} exists and is not a toolkit run; choose another --out or pass --force")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def plot_history(history_csv, path):
+    """The training curves (loss and every metric, training and validation) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    frame = pd.read_csv(history_csv)
+    names = [c for c in frame.columns if c not in ("epoch", "learning_rate") and not c.startswith("val_")]
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.5), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        ax.plot(frame["epoch"] + 1, frame[name], label="training")
+        if f"val_{name}" in frame:
+            ax.plot(frame["epoch"] + 1, frame[f"val_{name}"], label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_title(name)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def run_fit(task, model, train, validation, *, out, epochs, config, monitor, mode, tensorboard=False, verbose="auto"):
+    """Keras `fit` with the toolkit's files in `out`; returns the final metrics.
+
+    Writes config.json (the arguments and the command line), best.weights.h5 (best on the
+    validation split by `monitor`), history.csv and history.png, metrics.json, and with
+    `tensorboard` TensorBoard logs. A backup in out/backup lets a killed run resume at its
+    last finished epoch when rerun with the same `out`.
+    """
+    out = pathlib.Path(out)
+    config = {**config, "command": " ".join(["toolkit", *sys.argv[1:]]) if config.get("cli") else config.get("command")}
+    (out / "config.json").write_text(json.dumps(config, indent=2))
+    timer = EpochTimer()
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(out / "backup")),
+        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
+        keras.callbacks.ModelCheckpoint(
+            str(out / "best.weights.h5"), monitor=monitor, mode=mode, save_best_only=True, save_weights_only=True
+        ),
+        timer,
+    ]
+    if tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard")))
+    callbacks.extend(task.callbacks(config))
+    start = time.perf_counter()
+    model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
+    elapsed = time.perf_counter() - start
+    model.load_weights(str(out / "best.weights.h5"))
+    results = model.evaluate(validation, return_dict=True, verbose=0)
+    metrics = {
+        "validation": {k: float(v) for k, v in results.items()},
+        "epochs": epochs,
+        "seconds": round(elapsed, 1),
+        "seconds_per_epoch": round(sum(timer.times) / len(timer.times), 2) if timer.times else None,
+        "parameters": model.count_params(),
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    if (out / "history.csv").exists():
+        plot_history(out / "history.csv", out / "history.png")
+    shutil.rmtree(out / "backup", ignore_errors=True)
+    return metrics

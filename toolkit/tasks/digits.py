@@ -1,0 +1,143 @@
+"""The digits task: MNIST classification with any registry model that can take a 28x28 digit.
+
+Split: the first 55,000 training images train, the last 5,000 validate (choose the best
+epoch), the 10,000 test images are used only for the reported error.
+Preprocessing: pixels / 255, light ink on black, as MNIST; each model gets the input it
+expects (LeNet-5 the 28x28 digit padded to 32x32, MLPs a flat vector, ImageNet-style nets the
+digit resized to at least their smallest input and repeated over 3 channels).
+"""
+
+import numpy as np
+
+from toolkit import registry
+from toolkit.data.mnist import load_mnist
+
+LABELS = [str(d) for d in range(10)]
+VALIDATION = 5_000
+
+
+class DigitsTask:
+    name = "digits"
+    labels = LABELS
+    monitor, mode = "val_accuracy", "max"
+
+    # -- data --------------------------------------------------------------------------------
+    def load(self, split, data_dir=None, limit=None):
+        """(images (N, 28, 28, 1) float32 in [0, 1], labels (N,) int32) for train, validation or test."""
+        source = "test" if split == "test" else "train"
+        images, labels = load_mnist(source, data_dir)
+        if split == "train":
+            images, labels = images[:-VALIDATION], labels[:-VALIDATION]
+        elif split == "validation":
+            images, labels = images[-VALIDATION:], labels[-VALIDATION:]
+        elif split != "test":
+            raise ValueError(f"split must be train, validation or test. Received: split={split!r}")
+        if limit:
+            images, labels = images[:limit], labels[:limit]
+        return (images[..., None].astype("float32") / 255.0), labels.astype("int32")
+
+    # -- the model -----------------------------------------------------------------------------
+    def input_shape(self, model_name):
+        """The input shape the task gives `model_name`."""
+        info = registry.model_info(model_name)
+        if "digits" not in info.tasks and info.min_input_size is None:
+            raise ValueError(f"{model_name} cannot take 28x28 digits (its tasks: {', '.join(info.tasks)})")
+        side = max(28, info.min_input_size or 28)
+        channels = info.input_shape[-1] if len(info.input_shape) == 3 else 1
+        return (side, side, channels)
+
+    def build(self, model_name, **kwargs):
+        """The registry model with a 10-way softmax head and the task's input shape."""
+        args = {"num_classes": 10, "classifier_activation": "softmax", "input_shape": self.input_shape(model_name)}
+        if model_name == "perceptron":
+            args["learning_rule"] = "gradient"
+        return registry.build_model(model_name, **{**args, **kwargs})
+
+    def adapt(self, images, input_shape):
+        """Turn (B, 28, 28, 1) digits into what a model of `input_shape` takes (a tf op)."""
+        import tensorflow as tf
+
+        side, channels = input_shape[0], input_shape[-1]
+        if side != 28:
+            if side - 28 <= 4:  # LeNet's recipe: pad the 28x28 digit into the 32x32 field
+                low = (side - 28) // 2
+                images = tf.pad(images, [[0, 0], [low, side - 28 - low], [low, side - 28 - low], [0, 0]])
+            else:
+                images = tf.image.resize(images, (side, side))
+        if channels != 1:
+            images = tf.repeat(images, channels, axis=-1)
+        return images
+
+    def compile(self, model, optimizer="adam", learning_rate=1e-3, steps=None, epochs=None):
+        import keras
+
+        if optimizer == "sgd":
+            opt = keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True)
+        elif optimizer == "adam":
+            opt = keras.optimizers.Adam(learning_rate)
+        elif optimizer == "adamw":
+            opt = keras.optimizers.AdamW(learning_rate, weight_decay=1e-4)
+        else:
+            raise ValueError(f"optimizer must be adam, adamw or sgd. Received: optimizer={optimizer!r}")
+        model.compile(opt, "sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    def callbacks(self, config):
+        import keras
+
+        epochs, learning_rate = config["epochs"], config["learning_rate"]
+        # cosine decay to 1 % of the initial rate over the run (per epoch)
+        schedule = lambda epoch: learning_rate * (0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * epoch / max(epochs, 1))))  # noqa: E731
+        return [keras.callbacks.LearningRateScheduler(schedule)]
+
+    def datasets(self, model, *, batch_size, seed, augment="none", data_dir=None, limit=None, strategy=None):
+        """tf.data pipelines for training (shuffled, distorted) and validation."""
+        import tensorflow as tf
+
+        from toolkit.data.augment import distort
+
+        shape = model.input_shape[1:]
+        x, y = self.load("train", data_dir, limit)
+        vx, vy = self.load("validation", data_dir, limit and max(limit // 10, batch_size))
+        train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        train = train.batch(batch_size)
+        if augment != "none":
+            seeds = tf.data.Dataset.random(seed=seed).batch(2)
+            train = tf.data.Dataset.zip((train, seeds)).map(
+                lambda batch, s: (distort(batch[0], tf.cast(s, tf.int32) % (2**31 - 1), augment), batch[1]),
+                num_parallel_calls=tf.data.AUTOTUNE,
+                deterministic=True,
+            )
+        train = train.map(lambda a, b: (self.adapt(a, shape), b), num_parallel_calls=tf.data.AUTOTUNE)
+        val = tf.data.Dataset.from_tensor_slices((vx, vy)).batch(512).map(lambda a, b: (self.adapt(a, shape), b))
+        return train.prefetch(tf.data.AUTOTUNE), val.prefetch(tf.data.AUTOTUNE)
+
+    # -- answers ---------------------------------------------------------------------------------
+    def probabilities(self, model, images, batch_size=512):
+        """Softmax outputs for (N, 28, 28, 1) digits."""
+        import tensorflow as tf
+
+        shape = model.input_shape[1:]
+        data = tf.data.Dataset.from_tensor_slices(images).batch(batch_size).map(lambda a: self.adapt(a, shape))
+        return np.concatenate([np.asarray(model(batch, training=False)) for batch in data])
+
+    def evaluate(self, model, data_dir=None, split="test", limit=None):
+        """Test error, per-class accuracy and the confusion matrix on the real split."""
+        images, labels = self.load(split, data_dir, limit)
+        probs = self.probabilities(model, images)
+        predicted = probs.argmax(1)
+        confusion = np.zeros((10, 10), dtype=int)
+        np.add.at(confusion, (labels, predicted), 1)
+        wrong = predicted != labels
+        return {
+            "dataset": "mnist",
+            "split": split,
+            "images": int(len(labels)),
+            "mistakes": int(wrong.sum()),
+            "error": float(wrong.mean()),
+            "accuracy": float(1 - wrong.mean()),
+            "per_class_accuracy": {LABELS[c]: float(confusion[c, c] / confusion[c].sum()) for c in range(10)},
+            "confusion": confusion,
+            "images_array": images,
+            "labels_array": labels,
+            "probabilities": probs,
+        }
