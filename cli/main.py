@@ -16,6 +16,9 @@ COMMANDS = {
     "gates": "gates",
     "report": "report",
     "fit": "fit",
+    "evaluate": "evaluate",
+    "predict": "predict",
+    "weights": "weights",
 }
 
 

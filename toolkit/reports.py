@@ -197,3 +197,29 @@ def update_readme(path, params):
     with open(path, "w") as f:
         f.write(new)
     return new
+
+
+def errors_report():
+    """Every catalog entry's measured error beside the published errors of its architecture."""
+    from toolkit import pretrained, registry
+
+    rows = []
+    for weights_id, item in pretrained.load_catalog().items():
+        info = registry.model_info(item["arch"])
+        for split, metrics in item["metrics"].items():
+            published = "; ".join(f"{k} {v:.2%}" if v < 1 else f"{k} {v:g}" for k, v in info.errors.items())
+            rows.append(
+                {
+                    "weights": weights_id,
+                    "model": item["arch"],
+                    "task": item["task"],
+                    "evaluated on": split,
+                    "measured error": metrics.get("error"),
+                    "published errors (architecture)": published,
+                    "parameters": item["params"],
+                    "seconds per epoch": item["recipe"].get("seconds_per_epoch"),
+                    "epochs": item["recipe"].get("epochs"),
+                    "machine": item["recipe"].get("machine"),
+                }
+            )
+    return pd.DataFrame(rows)

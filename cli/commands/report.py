@@ -53,3 +53,13 @@ def readme(readme):
 
     update_readme(readme, params_report())
     click.echo(f"updated {readme}", err=True)
+
+
+@report_command.command("errors")
+@output_option
+@force_option
+def errors(output, force):
+    """Every catalog entry's measured error beside the published errors of its architecture."""
+    from toolkit.reports import errors_report
+
+    _write(errors_report(), output, force)

@@ -1,7 +1,6 @@
 """What every task shares: the training run (`fit`) with its files, seeds and strategies."""
 
 import json
-import os
 import pathlib
 import shutil
 import sys

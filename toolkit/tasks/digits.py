@@ -19,6 +19,9 @@ VALIDATION = 5_000
 class DigitsTask:
     name = "digits"
     labels = LABELS
+    preprocessing = (
+        "28x28 gray, light ink on black, pixels / 255; MNIST's crop-fit-20x20-centre-by-mass for other images"
+    )
     monitor, mode = "val_accuracy", "max"
 
     # -- data --------------------------------------------------------------------------------
@@ -46,12 +49,20 @@ class DigitsTask:
         channels = info.input_shape[-1] if len(info.input_shape) == 3 else 1
         return (side, side, channels)
 
-    def build(self, model_name, **kwargs):
-        """The registry model with a 10-way softmax head and the task's input shape."""
-        args = {"num_classes": 10, "classifier_activation": "softmax", "input_shape": self.input_shape(model_name)}
+    def build_args(self, model_name):
+        """The builder arguments that fit `model_name` to the task: 10-way softmax, the task's input."""
+        args = {
+            "num_classes": 10,
+            "classifier_activation": "softmax",
+            "input_shape": list(self.input_shape(model_name)),
+        }
         if model_name == "perceptron":
             args["learning_rule"] = "gradient"
-        return registry.build_model(model_name, **{**args, **kwargs})
+        return args
+
+    def build(self, model_name, **kwargs):
+        """The registry model with the task's head and input shape."""
+        return registry.build_model(model_name, **{**self.build_args(model_name), **kwargs})
 
     def adapt(self, images, input_shape):
         """Turn (B, 28, 28, 1) digits into what a model of `input_shape` takes (a tf op)."""
@@ -120,6 +131,10 @@ class DigitsTask:
         data = tf.data.Dataset.from_tensor_slices(images).batch(batch_size).map(lambda a: self.adapt(a, shape))
         return np.concatenate([np.asarray(model(batch, training=False)) for batch in data])
 
+    def summary(self, result):
+        """The numbers of an evaluation that go into the catalog."""
+        return {k: result[k] for k in ("images", "mistakes", "error", "accuracy")}
+
     def evaluate(self, model, data_dir=None, split="test", limit=None):
         """Test error, per-class accuracy and the confusion matrix on the real split."""
         images, labels = self.load(split, data_dir, limit)
@@ -141,3 +156,18 @@ class DigitsTask:
             "labels_array": labels,
             "probabilities": probs,
         }
+
+    def read(self, path):
+        """A user's image file as the 28x28 digit MNIST would have made of it."""
+        from toolkit.data.images import ImageError, normalize_digit, read_image
+
+        try:
+            return normalize_digit(read_image(path, "L"))[..., None]
+        except ImageError as error:
+            message = str(error)
+            raise ImageError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+
+    def answers(self, probabilities, top=2):
+        """For each row of probabilities: the `top` digits and their probabilities, best first."""
+        order = np.argsort(-probabilities, axis=1)[:, :top]
+        return [[(LABELS[i], float(p[i])) for i in row] for row, p in zip(order, probabilities)]

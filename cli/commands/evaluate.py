@@ -1,0 +1,61 @@
+"""`toolkit evaluate`: a model's error on the real test split, per class, with its mistakes."""
+
+import click
+
+from cli.commands.fit import data_dir_option
+
+
+@click.command("evaluate")
+@click.option("--weights", "weights_id", help="Catalog id, e.g. lenet5.mnist.")
+@click.option("--model", "model_name", help="Registry model (with --checkpoint).")
+@click.option(
+    "--checkpoint", type=click.Path(exists=True, dir_okay=False), help="A .weights.h5 file from `toolkit fit`."
+)
+@click.option("--task", "task_name", default="digits", show_default=True, help="The task (with --model).")
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Write metrics.json, confusion.csv/png and mistakes.png here."
+)
+@click.option("--force", is_flag=True, help="Overwrite files in an existing --out.")
+@click.option("--limit", type=click.IntRange(1), help="Evaluate on only the first N test images.")
+@data_dir_option
+def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, limit, data_dir):
+    """Test error, per-class accuracy and confusion matrix of --weights (or --model with --checkpoint)."""
+    import json
+    import pathlib
+
+    from cli.output import emit
+    from toolkit.tasks import get_task
+
+    if bool(weights_id) == bool(model_name and checkpoint):
+        raise click.UsageError("give either --weights ID, or --model NAME with --checkpoint FILE")
+    if weights_id:
+        from toolkit import pretrained
+
+        task = get_task(pretrained.entry(weights_id)["task"])
+        model = pretrained.build(weights_id)
+        name = weights_id
+    else:
+        task = get_task(task_name)
+        model = task.build(model_name)
+        model.load_weights(checkpoint)
+        name = f"{model_name} ({checkpoint})"
+    if out and pathlib.Path(out).exists() and any(pathlib.Path(out).iterdir()) and not force:
+        raise click.ClickException(f"{out} exists; pass --force to overwrite its files")
+    result = task.evaluate(model, data_dir=data_dir, limit=limit)
+    summary = task.summary(result)
+    click.echo(f"{name}: test error {summary['error']:.2%} ({summary['mistakes']} of {summary['images']:,} images)")
+    emit([{"class": c, "accuracy": round(a, 4)} for c, a in result["per_class_accuracy"].items()], "table")
+    if out:
+        from toolkit.plots import confusion_figure, mistakes_grid
+
+        out = pathlib.Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.json").write_text(
+            json.dumps({**summary, "per_class_accuracy": result["per_class_accuracy"]}, indent=2)
+        )
+        import pandas as pd
+
+        pd.DataFrame(result["confusion"], index=task.labels, columns=task.labels).to_csv(out / "confusion.csv")
+        confusion_figure(result["confusion"], task.labels, out / "confusion.png")
+        mistakes_grid(result, task.labels, out / "mistakes.png")
+        click.echo(f"wrote metrics.json, confusion.csv, confusion.png and mistakes.png to {out}", err=True)

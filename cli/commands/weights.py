@@ -1,0 +1,75 @@
+"""`toolkit weights list|info|verify|publish`: the weights catalog."""
+
+import click
+
+from cli.output import emit, format_option
+
+
+@click.group("weights")
+def weights_command():
+    """The catalog of pretrained weights (arch.tag ids)."""
+
+
+@weights_command.command("list")
+@format_option()
+def list_(fmt):
+    """List the catalog: id, model, task, parameters, test metrics, file size."""
+    from toolkit import pretrained
+
+    rows = []
+    for weights_id, item in pretrained.load_catalog().items():
+        (split, metrics), *_ = item["metrics"].items() or [("", {})]
+        rows.append(
+            {
+                "id": weights_id,
+                "model": item["arch"],
+                "task": item["task"],
+                "parameters": item["params"],
+                "evaluated on": split,
+                "error": metrics.get("error"),
+                "MB": round(item["file_size"] / 1e6, 2),
+            }
+        )
+    emit(rows, fmt)
+
+
+@weights_command.command("info")
+@click.argument("weights_id")
+def info(weights_id):
+    """Everything the catalog records about WEIGHTS_ID, as JSON."""
+    import json
+
+    from toolkit import pretrained
+
+    click.echo(json.dumps({"id": weights_id, **pretrained.entry(weights_id)}, indent=2))
+
+
+@weights_command.command("verify")
+@click.argument("weights_ids", nargs=-1)
+def verify(weights_ids):
+    """Check each file's sha256 and parameter count (all entries by default)."""
+    from toolkit import pretrained
+
+    failures = 0
+    for weights_id in weights_ids or list(pretrained.load_catalog()):
+        ok, message = pretrained.verify(weights_id)
+        click.echo(message)
+        failures += not ok
+    if failures:
+        raise click.ClickException(f"{failures} weights failed verification.")
+
+
+@weights_command.command("publish")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--id", "weights_id", required=True, help="The arch.tag id, e.g. lenet5.mnist.")
+@click.option("--description", default="", help="One sentence on what these weights are.")
+@click.option("--force", is_flag=True, help="Replace an existing entry.")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Data directory for the test evaluation.")
+def publish(run_dir, weights_id, description, force, data_dir):
+    """Add the finished `toolkit fit` run in RUN_DIR to the catalog, measured on the test split."""
+    import json
+
+    from toolkit import pretrained
+
+    item = pretrained.publish(run_dir, weights_id, data_dir=data_dir, description=description, force=force)
+    click.echo(json.dumps(item["metrics"], indent=2))

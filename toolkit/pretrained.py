@@ -1,0 +1,166 @@
+"""The weights catalog: one entry per `arch.tag` id (timm's naming, torchvision's metadata).
+
+Each entry of weights/catalog.json names its file (in weights/) or URL, the sha256 of that file,
+the builder and its arguments, the task, preprocessing, label names, parameter count, metrics
+keyed by dataset and split, and the exact seeded command that produced it. A file whose sha256
+does not match is never loaded.
+"""
+
+import difflib
+import hashlib
+import json
+import os
+import pathlib
+import shutil
+
+WEIGHTS_DIR = pathlib.Path(os.environ.get("TOOLKIT_WEIGHTS", pathlib.Path(__file__).resolve().parents[1] / "weights"))
+CATALOG = WEIGHTS_DIR / "catalog.json"
+
+
+class WeightsError(ValueError):
+    """An unknown id, a missing file, or a file whose hash does not match the catalog."""
+
+
+def load_catalog():
+    """The catalog as a dict of id -> entry (empty when there is none)."""
+    if not CATALOG.exists():
+        return {}
+    return json.loads(CATALOG.read_text())
+
+
+def save_catalog(catalog):
+    CATALOG.write_text(json.dumps(dict(sorted(catalog.items())), indent=2) + "\n")
+
+
+def entry(weights_id):
+    """The catalog entry of `weights_id`.
+
+    Raises:
+        WeightsError: for an unknown id, suggesting close ones.
+    """
+    catalog = load_catalog()
+    if weights_id not in catalog:
+        close = difflib.get_close_matches(weights_id, catalog, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(close)}?" if close else " See `toolkit weights list`."
+        raise WeightsError(f"Unknown weights {weights_id!r}.{hint}")
+    return catalog[weights_id]
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def weights_file(weights_id):
+    """The local path of the weights file, downloaded once (into the Keras cache) if it has a URL.
+
+    Raises:
+        WeightsError: when the file is missing or its sha256 does not match the catalog.
+    """
+    item = entry(weights_id)
+    local = WEIGHTS_DIR / item["file"]
+    if local.exists():
+        path = local
+    elif item.get("url"):
+        import keras
+
+        try:
+            path = pathlib.Path(
+                keras.utils.get_file(item["file"], origin=item["url"], file_hash=item["sha256"], cache_subdir="models")
+            )
+        except Exception as error:
+            raise WeightsError(
+                f"{weights_id}: cannot download {item['url']} ({str(error).splitlines()[0][:100]}); "
+                f"put {item['file']} in ~/.keras/models/"
+            ) from None
+    else:
+        raise WeightsError(f"{weights_id}: the file {local} is missing")
+    actual = sha256(path)
+    if actual != item["sha256"]:
+        raise WeightsError(
+            f"{weights_id}: {path} has sha256 {actual[:12]}..., the catalog expects {item['sha256'][:12]}...; refusing to load it"
+        )
+    return path
+
+
+def load_into(model, weights_id):
+    """Load the catalog weights `weights_id` into an already built `model` (hash checked)."""
+    path = weights_file(weights_id)
+    model.load_weights(str(path))
+
+
+def build(weights_id):
+    """The model of a catalog entry, built with its arguments and loaded with its weights."""
+    from toolkit import registry
+
+    item = entry(weights_id)
+    path = weights_file(weights_id)
+    model = registry.build_model(item["arch"], **item.get("build", {}))
+    model.load_weights(str(path))
+    return model
+
+
+def verify(weights_id):
+    """(ok, message) for one entry: the file exists, its hash and its parameter count match."""
+    try:
+        model = build(weights_id)
+    except WeightsError as error:
+        return False, str(error)
+    expected = entry(weights_id).get("params")
+    if expected is not None and model.count_params() != expected:
+        return False, f"{weights_id}: {model.count_params():,} parameters, the catalog says {expected:,}"
+    return True, f"{weights_id}: ok"
+
+
+def publish(run_dir, weights_id, *, data_dir=None, description="", force=False):
+    """Add a finished `toolkit fit` run to the catalog as `weights_id`, evaluated on the test split.
+
+    Copies the run's best weights into weights/, measures the task's test metrics and records
+    them with the run's command, time per epoch and machine.
+    """
+    import platform
+
+    from toolkit import registry
+    from toolkit.tasks import get_task
+
+    run_dir = pathlib.Path(run_dir)
+    config = json.loads((run_dir / "config.json").read_text())
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    catalog = load_catalog()
+    if weights_id in catalog and not force:
+        raise WeightsError(f"{weights_id} is already in the catalog; pass --force to replace it")
+    arch = weights_id.split(".")[0]
+    if arch not in (config["model"], "digits"):
+        raise WeightsError(f"{weights_id}: the id must start with the run's model {config['model']!r}")
+    task = get_task(config["task"])
+    build_args = {**config.get("build", {}), **task.build_args(config["model"])}
+    model = registry.build_model(config["model"], **build_args)
+    model.load_weights(str(run_dir / "best.weights.h5"))
+    target = WEIGHTS_DIR / f"{weights_id}.weights.h5"
+    shutil.copyfile(run_dir / "best.weights.h5", target)
+    result = task.evaluate(model, data_dir=data_dir)
+    catalog[weights_id] = {
+        "arch": config["model"],
+        "build": build_args,
+        "task": config["task"],
+        "file": target.name,
+        "sha256": sha256(target),
+        "file_size": target.stat().st_size,
+        "url": None,
+        "params": model.count_params(),
+        "description": description,
+        "preprocessing": task.preprocessing,
+        "labels": task.labels,
+        "metrics": {f"{result['dataset']}/{result['split']}": task.summary(result)},
+        "recipe": {
+            "command": config["command"],
+            "epochs": config["epochs"],
+            "seconds_per_epoch": metrics["seconds_per_epoch"],
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
+        },
+    }
+    save_catalog(catalog)
+    return catalog[weights_id]
