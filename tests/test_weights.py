@@ -1,0 +1,76 @@
+"""The weights catalog: every entry's file, hash, parameter count and test error, recomputed."""
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import toolkit
+from toolkit import pretrained
+
+CATALOG = pretrained.load_catalog()
+
+
+@pytest.mark.parametrize("weights_id", sorted(CATALOG))
+def test_entry_file_hash_and_parameters(weights_id):
+    item = CATALOG[weights_id]
+    assert item["arch"] == weights_id.split(".")[0] or weights_id.startswith("digits.")
+    assert pretrained.sha256(pretrained.WEIGHTS_DIR / item["file"]) == item["sha256"]
+    assert (pretrained.WEIGHTS_DIR / item["file"]).stat().st_size == item["file_size"]
+    assert item["file_size"] < 8_000_000, "shipped weight files stay small"
+    assert pretrained.build(weights_id).count_params() == item["params"]
+    assert item["recipe"]["command"].startswith("toolkit fit ") and "--seed" in item["recipe"]["command"]
+
+
+@pytest.mark.parametrize("weights_id", sorted(CATALOG))
+def test_entry_test_error_is_recomputed(data_dir, weights_id):
+    from toolkit.tasks import get_task
+
+    item = CATALOG[weights_id]
+    task = get_task(item["task"])
+    result = task.evaluate(pretrained.build(weights_id), data_dir=data_dir)
+    (split, recorded), *_ = item["metrics"].items()
+    assert split == f"{result['dataset']}/{result['split']}"
+    assert abs(result["mistakes"] - recorded["mistakes"]) <= 2  # float round-off across CPUs
+    assert result["error"] == pytest.approx(recorded["error"], abs=2.5e-4)
+
+
+TARGETS = {"lenet5.mnist": 0.010, "mlp.mnist": 0.020, "digits.best": 0.0040, "perceptron.mnist": 0.09}
+
+
+@pytest.mark.parametrize("weights_id", sorted(TARGETS))
+def test_shipped_digit_models_meet_their_targets(weights_id):
+    assert weights_id in CATALOG, f"{weights_id} is not shipped"
+    assert CATALOG[weights_id]["metrics"]["mnist/test"]["error"] <= TARGETS[weights_id]
+
+
+def test_wrong_hash_is_refused_and_nothing_loads(tmp_path, monkeypatch):
+    weights_id = sorted(CATALOG)[0]
+    item = CATALOG[weights_id]
+    shutil.copyfile(pretrained.WEIGHTS_DIR / item["file"], tmp_path / item["file"])
+    with open(tmp_path / item["file"], "r+b") as f:
+        f.seek(-10, 2)
+        f.write(b"\x00" * 10)
+    (tmp_path / "catalog.json").write_text(json.dumps(CATALOG))
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(pretrained, "CATALOG", tmp_path / "catalog.json")
+    with pytest.raises(pretrained.WeightsError, match="refusing to load"):
+        pretrained.build(weights_id)
+    result = CliRunner().invoke(toolkit, ["weights", "verify", weights_id])
+    assert result.exit_code == 1 and "refusing" in result.output
+
+
+def test_unknown_weights_suggest_close_ids():
+    with pytest.raises(pretrained.WeightsError, match="Did you mean lenet5.mnist"):
+        pretrained.entry("lenet5.mnst")
+
+
+def test_weights_cli():
+    result = CliRunner().invoke(toolkit, ["weights", "list", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert {row["id"] for row in json.loads(result.output)} == set(CATALOG)
+    result = CliRunner().invoke(toolkit, ["weights", "info", "lenet5.mnist"])
+    assert json.loads(result.output)["params"] == 61_706
+    result = CliRunner().invoke(toolkit, ["weights", "verify"])
+    assert result.exit_code == 0, result.output
