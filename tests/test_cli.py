@@ -97,7 +97,7 @@ def test_report_params_formats_and_no_overwrite(tmp_path):
 
 
 def test_committed_params_report_and_readme_match_the_code():
-    from toolkit.reports import params_report, readme_models_table
+    from toolkit.reports import params_report, readme_models_table, readme_weights_table
 
     computed = params_report()
     committed = pd.read_csv(ROOT / "reports" / "params.csv")
@@ -105,3 +105,4 @@ def test_committed_params_report_and_readme_match_the_code():
     assert committed["parameters"].tolist() == computed["parameters"].tolist()
     assert committed["MACs"].tolist() == computed["MACs"].tolist()
     assert readme_models_table(computed) in (ROOT / "README.md").read_text()
+    assert readme_weights_table() in (ROOT / "README.md").read_text()

@@ -123,6 +123,7 @@ def run_fit(task, model, train, validation, *, out, epochs, config, monitor, mod
         "epochs": epochs,
         "seconds": round(elapsed, 1),
         "seconds_per_epoch": round(sum(timer.times) / len(timer.times), 2) if timer.times else None,
+        "epoch_seconds": [round(t, 3) for t in timer.times],
         "parameters": model.count_params(),
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))

@@ -1,0 +1,84 @@
+"""Training speed: `toolkit fit` for LeNet-5 against a plain Keras script, side by side.
+
+Both train the same network (the lecture's LeNet-5, Adam, batch 128) on the same 55,000 real
+MNIST training digits padded to 32x32, for the same number of epochs, in this one process.
+Prints images/second of each (the last epoch, after tracing) and their ratio; the target is a
+ratio of at least 1.0 (the toolkit no slower than the plain script).
+
+    TOOLKIT_DATA=../shared/data python benchmarks/fit_lenet5.py [--epochs 3]
+"""
+
+import argparse
+import json
+import os
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+
+from cli.main import toolkit  # noqa: E402
+from toolkit.tasks.digits import DigitsTask  # noqa: E402
+
+
+def plain_keras(epochs, batch_size):
+    """The plain script: numpy arrays into model.fit, a hand-written Sequential LeNet-5."""
+    images, labels = DigitsTask().load("train")
+    images = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)))
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((32, 32, 1)),
+            keras.layers.Conv2D(6, 5, activation="tanh"),
+            keras.layers.AveragePooling2D(2),
+            keras.layers.Conv2D(16, 5, activation="tanh"),
+            keras.layers.AveragePooling2D(2),
+            keras.layers.Conv2D(120, 5, activation="tanh"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(84, activation="tanh"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    times = []
+
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.start)
+
+    model.fit(images, labels, batch_size=batch_size, epochs=epochs, callbacks=[Timer()], verbose=0)
+    return len(images) / times[-1]
+
+
+def toolkit_fit(epochs, batch_size):
+    """`toolkit fit --model lenet5 --task digits`, through the real command."""
+    with tempfile.TemporaryDirectory() as out:
+        args = ["fit", "--model", "lenet5", "--epochs", str(epochs), "--batch-size", str(batch_size), "--out", out]
+        result = CliRunner().invoke(toolkit, args)
+        if result.exit_code:
+            raise SystemExit(result.output)
+        metrics = json.loads(open(os.path.join(out, "metrics.json")).read())
+    return (60_000 - 5_000) / metrics["epoch_seconds"][-1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=128)
+    args = parser.parse_args()
+    ours = toolkit_fit(args.epochs, args.batch_size)
+    keras.backend.clear_session()
+    plain = plain_keras(args.epochs, args.batch_size)
+    print(f"toolkit fit:  {ours:10,.0f} images/s")
+    print(f"plain Keras:  {plain:10,.0f} images/s")
+    print(f"ratio (toolkit / plain): {ours / plain:.2f}")
+
+
+if __name__ == "__main__":
+    main()
