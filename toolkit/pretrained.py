@@ -92,13 +92,22 @@ def load_into(model, weights_id):
     model.load_weights(str(path))
 
 
+def task_for(weights_id):
+    """The task of a catalog entry, with the settings it was trained with."""
+    from toolkit.tasks import get_task
+
+    item = entry(weights_id)
+    return get_task(item["task"], **item.get("task_settings", {}))
+
+
 def build(weights_id):
     """The model of a catalog entry, built with its arguments and loaded with its weights."""
     from toolkit import registry
 
     item = entry(weights_id)
     path = weights_file(weights_id)
-    model = registry.build_model(item["arch"], **item.get("build", {}))
+    build_args = {k: tuple(v) if k == "input_shape" else v for k, v in item.get("build", {}).items()}
+    model = registry.build_model(item["arch"], **build_args)
     model.load_weights(str(path))
     return model
 
@@ -135,17 +144,20 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False):
     arch = weights_id.split(".")[0]
     if arch not in (config["model"], "digits"):
         raise WeightsError(f"{weights_id}: the id must start with the run's model {config['model']!r}")
-    task = get_task(config["task"])
-    build_args = {**config.get("build", {}), **task.build_args(config["model"])}
+    task = get_task(config["task"], **config.get("task_settings", {}))
+    build_args = {**task.build_args(config["model"], data_dir), **config.get("build", {})}
     model = registry.build_model(config["model"], **build_args)
     model.load_weights(str(run_dir / "best.weights.h5"))
     target = WEIGHTS_DIR / f"{weights_id}.weights.h5"
     shutil.copyfile(run_dir / "best.weights.h5", target)
     result = task.evaluate(model, data_dir=data_dir)
+    if hasattr(task, "residual_std"):
+        task.settings["residual_std"] = task.residual_std(model, data_dir)
     catalog[weights_id] = {
         "arch": config["model"],
         "build": build_args,
         "task": config["task"],
+        "task_settings": task.settings,
         "file": target.name,
         "sha256": sha256(target),
         "file_size": target.stat().st_size,

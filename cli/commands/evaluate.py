@@ -31,11 +31,13 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
     if weights_id:
         from toolkit import pretrained
 
-        task = get_task(pretrained.entry(weights_id)["task"])
+        task = pretrained.task_for(weights_id)
         model = pretrained.build(weights_id)
         name = weights_id
     else:
-        task = get_task(task_name)
+        run_config = pathlib.Path(checkpoint).parent / "config.json"
+        settings = json.loads(run_config.read_text()).get("task_settings", {}) if run_config.exists() else {}
+        task = get_task(task_name, **settings)
         model = task.build(model_name)
         model.load_weights(checkpoint)
         name = f"{model_name} ({checkpoint})"
@@ -43,6 +45,18 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
         raise click.ClickException(f"{out} exists; pass --force to overwrite its files")
     result = task.evaluate(model, data_dir=data_dir, limit=limit)
     summary = task.summary(result)
+    if task.name == "forecasting":
+        click.echo(
+            f"{name}: {result['origins']} forecasts of {result['horizon']} steps over the last {result['steps']} steps"
+        )
+        rows = [
+            {"forecaster": k, **{m: round(v, 4) for m, v in scores.items()}} for k, scores in result["scores"].items()
+        ]
+        emit(rows, "table")
+        if out:
+            pathlib.Path(out).mkdir(parents=True, exist_ok=True)
+            (pathlib.Path(out) / "metrics.json").write_text(json.dumps(result, indent=2))
+        return
     click.echo(f"{name}: test error {summary['error']:.2%} ({summary['mistakes']} of {summary['images']:,} images)")
     emit([{"class": c, "accuracy": round(a, 4)} for c, a in result["per_class_accuracy"].items()], "table")
     if out:

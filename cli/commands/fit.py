@@ -53,7 +53,48 @@ data_dir_option = click.option(
 @click.option("--limit", type=click.IntRange(1), help="Train on only the first N training examples (a quick look).")
 @data_dir_option
 @model_args_option
-def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimizer, seed, augment, out, resume, force, strategy, tensorboard, limit, data_dir, model_args):  # fmt: skip
+@click.option(
+    "--data",
+    "series",
+    type=click.Path(dir_okay=False),
+    help="forecasting: the CSV series (a path, or relative to the data directory).",
+)
+@click.option("--target", help="forecasting: the column to forecast (guessed when there is one numeric column).")
+@click.option("--time-col", help="forecasting: the time column (guessed when unambiguous).")
+@click.option(
+    "--fill",
+    type=click.Choice(["interpolate", "ffill", "drop"]),
+    default="interpolate",
+    show_default=True,
+    help="forecasting: how missing timestamps and values are filled.",
+)
+@click.option(
+    "--lookback",
+    type=click.IntRange(1),
+    default=24,
+    show_default=True,
+    help="forecasting: steps of history in each window.",
+)
+@click.option(
+    "--horizon",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="forecasting: steps forecast from each window.",
+)
+@click.option(
+    "--test-size", type=click.IntRange(1), help="forecasting: steps held out at the end (default: the last 20 %)."
+)
+@click.option("--val-size", type=click.IntRange(1), help="forecasting: validation steps before the test part.")
+@click.option("--season", type=click.IntRange(1), help="forecasting: season length in steps (default: detected).")
+@click.option("--log-scale", is_flag=True, help="forecasting: model the logarithm of a positive series.")
+@click.option(
+    "--difference",
+    type=click.IntRange(1),
+    multiple=True,
+    help="forecasting: model differences at this lag (repeatable: --difference 1 --difference 12).",
+)
+def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimizer, seed, augment, out, resume, force, strategy, tensorboard, limit, data_dir, model_args, series, target, time_col, fill, lookback, horizon, test_size, val_size, season, log_scale, difference):  # fmt: skip
     """Train MODEL on TASK; writes best.weights.h5, metrics.json, history.csv/png to --out."""
     import contextlib
     import json
@@ -64,7 +105,12 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
     from toolkit.tasks import get_task
 
     toolkit.model_info(model_name)
-    task = get_task(task_name)
+    settings = {}
+    if task_name == "forecasting":
+        settings = dict(data=_portable(series, data_dir), target=target, time_col=time_col, fill=fill, lookback=lookback,
+                        horizon=horizon, test_size=test_size, val_size=val_size, season=season, log_scale=log_scale,
+                        difference=difference)  # fmt: skip
+    task = get_task(task_name, **settings)
     out = out or f"runs/{model_name}-{task_name}"
     from toolkit.tasks.base import make_strategy, prepare_out, run_fit, seed_everything
 
@@ -75,6 +121,15 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
         f" --lr {learning_rate:g} --optimizer {optimizer} --seed {seed} --augment {augment} --strategy {strategy}"
     )
     command += f" --limit {limit}" if limit else ""
+    if task_name == "forecasting":
+        command += (
+            f" --data {shlex.quote(str(settings['data']))} --lookback {lookback} --horizon {horizon} --fill {fill}"
+        )
+        for flag, value in (("--target", target), ("--time-col", time_col), ("--test-size", test_size),
+                            ("--val-size", val_size), ("--season", season)):  # fmt: skip
+            command += f" {flag} {shlex.quote(str(value))}" if value else ""
+        command += " --log-scale" if log_scale else ""
+        command += "".join(f" --difference {lag}" for lag in difference)
     command += "".join(f" --arg {shlex.quote(f'{k}={v!r}')}" for k, v in model_args)
     command += f" --out {shlex.quote(str(out))}"
     config = {
@@ -98,7 +153,23 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
     train, validation = task.datasets(
         model, batch_size=batch_size, seed=seed, augment=augment, data_dir=data_dir, limit=limit
     )
+    config["task_settings"] = task.settings
     click.echo(f"fitting {model_name} ({model.count_params():,} parameters) on {task_name} -> {out}", err=True)
     with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
         metrics = run_fit(task, model, train, validation, out=out, epochs=epochs, config=config, monitor=task.monitor, mode=task.mode, tensorboard=tensorboard)  # fmt: skip
     click.echo(json.dumps(metrics, indent=2))
+
+
+def _portable(path, data_dir):
+    """A series path relative to the data directory when it lies inside it (so catalog entries travel)."""
+    import pathlib
+
+    from toolkit.data.paths import data_dir as resolve
+
+    if not path:
+        return path
+    absolute = pathlib.Path(path).expanduser().resolve()
+    try:
+        return str(absolute.relative_to(resolve(data_dir).expanduser().resolve()))
+    except ValueError:
+        return str(absolute) if pathlib.Path(path).exists() else path

@@ -3,10 +3,10 @@
 `fit`, `evaluate` and `predict` are the same three verbs for every task.
 """
 
-TASKS = {"digits": "toolkit.tasks.digits:DigitsTask"}
+TASKS = {"digits": "toolkit.tasks.digits:DigitsTask", "forecasting": "toolkit.tasks.forecasting:ForecastingTask"}
 
 
-def get_task(name):
+def get_task(name, **settings):
     """The task object registered under `name`.
 
     Raises:
@@ -17,4 +17,4 @@ def get_task(name):
     if name not in TASKS:
         raise ValueError(f"Unknown task {name!r}; choose one of {', '.join(sorted(TASKS))}. Received: task={name!r}")
     module, cls = TASKS[name].split(":")
-    return getattr(importlib.import_module(module), cls)()
+    return getattr(importlib.import_module(module), cls)(**settings)

@@ -28,6 +28,16 @@ def make_strategy(name):
     raise ValueError(f"Unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}. Received: strategy={name!r}")
 
 
+def cosine_schedule(epochs, learning_rate):
+    """Cosine decay of the learning rate, per epoch, to 1 % of its start over the run."""
+    import math
+
+    def schedule(epoch):
+        return learning_rate * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1))))
+
+    return keras.callbacks.LearningRateScheduler(schedule)
+
+
 def seed_everything(seed):
     """Fix Python's, NumPy's and TensorFlow's random sources and make TensorFlow ops deterministic."""
     keras.utils.set_random_seed(seed)

@@ -17,7 +17,10 @@ VALIDATION = 5_000
 
 
 class DigitsTask:
+    """MNIST digits; takes no settings."""
+
     name = "digits"
+    settings = {}
     labels = LABELS
     preprocessing = (
         "28x28 gray, light ink on black, pixels / 255; MNIST's crop-fit-20x20-centre-by-mass for other images"
@@ -49,7 +52,7 @@ class DigitsTask:
         channels = info.input_shape[-1] if len(info.input_shape) == 3 else 1
         return (side, side, channels)
 
-    def build_args(self, model_name):
+    def build_args(self, model_name, data_dir=None):
         """The builder arguments that fit `model_name` to the task: 10-way softmax, the task's input."""
         args = {
             "num_classes": 10,
@@ -93,12 +96,9 @@ class DigitsTask:
         model.compile(opt, "sparse_categorical_crossentropy", metrics=["accuracy"])
 
     def callbacks(self, config):
-        import keras
+        from toolkit.tasks.base import cosine_schedule
 
-        epochs, learning_rate = config["epochs"], config["learning_rate"]
-        # cosine decay to 1 % of the initial rate over the run (per epoch)
-        schedule = lambda epoch: learning_rate * (0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * epoch / max(epochs, 1))))  # noqa: E731
-        return [keras.callbacks.LearningRateScheduler(schedule)]
+        return [cosine_schedule(config["epochs"], config["learning_rate"])]
 
     def datasets(self, model, *, batch_size, seed, augment="none", data_dir=None, limit=None, strategy=None):
         """tf.data pipelines for training (shuffled, distorted) and validation."""

@@ -1,0 +1,222 @@
+"""Time series from CSV files, and the windowing that turns a series into samples.
+
+The lecture's windowing strategy: each sample is `lookback` consecutive steps of the inputs,
+its target the next `horizon` steps of the target column. Splits are chronological, never
+shuffled across time, and scaling is fitted on the training part only.
+"""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+FILLS = ("interpolate", "ffill", "drop")
+TIME_NAMES = ("date", "time", "datetime", "timestamp", "month", "day", "period", "ds")
+
+
+class SeriesError(ValueError):
+    """A CSV that cannot be made into a usable series."""
+
+
+@dataclasses.dataclass
+class Series:
+    """A regular time series: `frame` indexed by time, `target` its forecast column."""
+
+    frame: pd.DataFrame
+    target: str
+    freq: str
+    report: dict
+
+    @property
+    def values(self):
+        return self.frame.to_numpy(dtype="float64")
+
+    @property
+    def target_index(self):
+        return list(self.frame.columns).index(self.target)
+
+
+def _parse_time(frame, time_col):
+    if time_col:
+        if time_col not in frame.columns:
+            raise SeriesError(f"no column {time_col!r}; the columns are {', '.join(map(str, frame.columns))}")
+        return pd.to_datetime(frame[time_col], errors="coerce"), [time_col]
+    lower = {str(c).lower(): c for c in frame.columns}
+    if {"year", "month"} <= set(lower):  # year, month[, day[, hour]] columns
+        parts = {k: frame[lower[k]] for k in ("year", "month", "day", "hour") if k in lower}
+        parts.setdefault("day", 1)
+        used = [lower[k] for k in ("year", "month", "day", "hour") if k in lower]
+        return pd.to_datetime(pd.DataFrame(parts), errors="coerce"), used
+    candidates = [c for c in frame.columns if str(c).lower() in TIME_NAMES]
+    if not candidates and not pd.api.types.is_numeric_dtype(frame.dtypes.iloc[0]):
+        candidates = [frame.columns[0]]
+    if len(candidates) != 1:
+        raise SeriesError(
+            "cannot tell which column holds the time; name it with --time-col"
+            f" (the columns are {', '.join(map(str, frame.columns))})"
+        )
+    return pd.to_datetime(frame[candidates[0]], errors="coerce"), candidates
+
+
+def read_series(path, time_col=None, target=None, fill="interpolate", columns=None):
+    """Read a CSV into a regular `Series`, reporting what had to be repaired.
+
+    Args:
+        path: the CSV file.
+        time_col: the time column (guessed when unambiguous; year/month/day/hour columns work).
+        target: the column to forecast (guessed when there is one numeric column).
+        fill: how missing timestamps and NaN values are handled: "interpolate" (linear in
+            time), "ffill" (last value carried forward), "drop" (rows removed; the series is
+            then only as regular as what is left), or None to refuse a series with gaps.
+        columns: extra numeric input columns (multivariate), default only the target.
+
+    Raises:
+        SeriesError: for an unreadable file, no numeric column, unparseable dates, an
+            ambiguous target, gaps without a fill, or a constant series.
+    """
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        raise SeriesError(f"{path}: cannot read it as CSV ({str(error).splitlines()[0]})") from None
+    if frame.empty:
+        raise SeriesError(f"{path}: no rows")
+    times, used = _parse_time(frame, time_col)
+    bad_times = int(times.isna().sum())
+    if bad_times > len(frame) // 2:
+        raise SeriesError(f"{path}: {bad_times} of {len(frame)} timestamps cannot be parsed as dates")
+    numeric = [c for c in frame.columns if c not in used and pd.api.types.is_numeric_dtype(frame[c]) and c != "No"]
+    if not numeric:
+        raise SeriesError(f"{path}: no numeric column to forecast")
+    if target is None:
+        if len(numeric) > 1:
+            raise SeriesError(
+                f"{path}: several numeric columns ({', '.join(map(str, numeric))}); choose one with --target"
+            )
+        target = numeric[0]
+    if target not in frame.columns:
+        raise SeriesError(f"{path}: no column {target!r}; the numeric columns are {', '.join(map(str, numeric))}")
+    keep = [target] + [c for c in (columns or []) if c != target]
+    for c in keep:
+        if not pd.api.types.is_numeric_dtype(frame[c]):
+            raise SeriesError(f"{path}: column {c!r} is not numeric")
+    data = frame[keep].astype("float64")
+    data.index = times
+    data = data[data.index.notna()].sort_index()
+    data = data[~data.index.duplicated(keep="first")]
+    if len(data) < 3:
+        raise SeriesError(f"{path}: too short ({len(data)} rows)")
+    freq = pd.infer_freq(data.index[:50]) or pd.infer_freq(data.index)
+    if freq is None:
+        step = pd.Series(data.index).diff().median()
+        freq = pd.tseries.frequencies.to_offset(step).freqstr
+    full = pd.date_range(data.index[0], data.index[-1], freq=freq)
+    missing_times = int(len(full.difference(data.index)))
+    data = data.reindex(full) if fill != "drop" else data
+    nans = int(data.isna().any(axis=1).sum())
+    report = {
+        "rows": len(frame),
+        "unparseable_times": bad_times,
+        "missing_timestamps": missing_times,
+        "nan_rows": nans,
+        "fill": fill,
+    }
+    if nans:
+        if fill is None:
+            raise SeriesError(
+                f"{path}: {missing_times} missing timestamps and {nans} rows with missing values;"
+                " choose --fill interpolate, ffill or drop"
+            )
+        if fill == "interpolate":
+            data = data.interpolate(method="time", limit_direction="both")
+        elif fill == "ffill":
+            data = data.ffill().bfill()
+        elif fill == "drop":
+            data = data.dropna()
+        else:
+            raise SeriesError(f"fill must be one of {', '.join(FILLS)}. Received: fill={fill!r}")
+    if data[target].std() == 0:
+        raise SeriesError(f"{path}: the column {target!r} is constant; there is nothing to forecast")
+    return Series(frame=data, target=target, freq=freq, report=report)
+
+
+def windows(values, lookback, horizon=1, stride=1, target_index=0, start=0, end=None):
+    """Windowed samples of a (T, features) array.
+
+    Returns X (N, lookback, features) and Y (N, horizon): each Y row is the `horizon` target
+    values that follow its window. Only windows whose targets start in [start, end) are
+    made, so a split's targets stay in that split while its inputs may reach back before it.
+
+    Raises:
+        SeriesError: when the series is too short for one window.
+    """
+    values = np.asarray(values, dtype="float32")
+    if values.ndim == 1:
+        values = values[:, None]
+    end = len(values) if end is None else end
+    first = max(start, lookback)
+    origins = np.arange(first, end - horizon + 1, stride)
+    if len(origins) == 0:
+        raise SeriesError(
+            f"too short for the window: {end - start} steps cannot give a lookback of {lookback} and a horizon of {horizon}"
+        )
+    x = np.stack([values[t - lookback : t] for t in origins])
+    y = np.stack([values[t : t + horizon, target_index] for t in origins])
+    return x, y
+
+
+@dataclasses.dataclass
+class Scaler:
+    """Standardisation with the mean and spread of the training part only (optionally of log values)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    log: bool = False
+
+    @classmethod
+    def fit(cls, values, log=False):
+        values = np.log(values) if log else np.asarray(values, "float64")
+        std = values.std(axis=0)
+        return cls(values.mean(axis=0), np.where(std == 0, 1.0, std), log)
+
+    def transform(self, values):
+        values = np.log(values) if self.log else np.asarray(values, "float64")
+        return (values - self.mean) / self.std
+
+    def inverse(self, values, column=0):
+        out = np.asarray(values) * self.std[column] + self.mean[column]
+        return np.exp(out) if self.log else out
+
+    def as_dict(self):
+        return {"mean": self.mean.tolist(), "std": self.std.tolist(), "log": self.log}
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(np.array(d["mean"]), np.array(d["std"]), d["log"])
+
+
+def detect_season(values, freq):
+    """The season in steps: the frequency's natural periods, whichever correlates best."""
+    candidates = {
+        "M": (12,),
+        "MS": (12,),
+        "ME": (12,),
+        "D": (365, 7),
+        "H": (24, 168),
+        "h": (24, 168),
+        "W": (52,),
+        "Q": (4,),
+    }
+    key = str(freq).split("-")[0]
+    options = [m for m in candidates.get(key, ()) if m < len(values) // 3]
+    if not options:
+        return 1
+    x = np.asarray(values, "float64")
+    x = x - np.polyval(np.polyfit(np.arange(len(x)), x, 1), np.arange(len(x)))
+
+    def acf(lag):
+        return np.corrcoef(x[:-lag], x[lag:])[0, 1]
+
+    for season in sorted(options, reverse=True):  # the longest period that is really there
+        if acf(season) > 0.3:
+            return season
+    return 1

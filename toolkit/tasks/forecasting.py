@@ -1,0 +1,281 @@
+"""The forecasting task: recurrent nets and a windowed MLP on a CSV time series, with baselines.
+
+Protocol: the series is split in time -- training, then `val_size` steps of validation (best
+epoch, prediction intervals), then the held-out `test_size` steps. Every model and baseline is
+scored the same way on the tail: from each origin t in the tail, forecast the next `horizon`
+steps from the history before t (rolling origin; one-step-ahead when horizon is 1).
+Metrics: RMSE, MAE, MAPE (over non-zero values) and MASE (scaled by the in-sample MAE of the
+seasonal naive forecast, Hyndman & Koehler 2006).
+"""
+
+import pathlib
+
+import numpy as np
+
+from toolkit import registry
+from toolkit.data.paths import data_dir as resolve_data_dir
+from toolkit.data.series import Scaler, SeriesError, detect_season, read_series, windows
+
+MODELS = ("rnn", "lstm", "gru", "mlp")
+
+
+class ForecastingTask:
+    name = "forecasting"
+    labels = None
+    monitor, mode = "val_loss", "min"
+    preprocessing = (
+        "target (optionally log) standardised with the training part's mean and spread; windows of lookback steps"
+    )
+
+    def __init__(self, data=None, time_col=None, target=None, fill="interpolate", lookback=24, horizon=1,
+                 test_size=None, val_size=None, season=None, log_scale=False, difference=(), columns=None, scaler=None,
+                 residual_std=None):  # fmt: skip
+        self.settings = {
+            "data": data, "time_col": time_col, "target": target, "fill": fill, "lookback": lookback,
+            "horizon": horizon, "test_size": test_size, "val_size": val_size, "season": season,
+            "log_scale": log_scale, "difference": list(difference or ()), "columns": columns or [], "scaler": scaler,
+            "residual_std": residual_std,
+        }  # fmt: skip
+        self._series = None
+
+    # -- data ------------------------------------------------------------------------------------
+    def data_path(self, data_dir=None):
+        data = self.settings["data"]
+        if not data:
+            raise SeriesError("the forecasting task needs a CSV: pass --data series.csv")
+        path = pathlib.Path(data).expanduser()
+        if not path.exists() and not path.is_absolute():
+            path = resolve_data_dir(data_dir) / data
+        if not path.exists():
+            raise SeriesError(f"no such CSV: {data} (looked in the current folder and the data directory)")
+        return path
+
+    def series(self, data_dir=None):
+        if self._series is None:
+            s = self.settings
+            self._series = read_series(self.data_path(data_dir), s["time_col"], s["target"], s["fill"], s["columns"])
+            n = len(self._series.frame)
+            s["test_size"] = s["test_size"] or max(1, n // 5)
+            s["val_size"] = s["val_size"] or max(1, min(s["test_size"], n // 10))
+            s["season"] = s["season"] or detect_season(
+                self._series.frame[self._series.target].to_numpy(), self._series.freq
+            )
+            s["target"] = self._series.target
+            if n - s["test_size"] - s["val_size"] < s["lookback"] + s["horizon"]:
+                raise SeriesError(
+                    f"too short for the window: {n} steps leave {n - s['test_size'] - s['val_size']} for training,"
+                    f" fewer than lookback {s['lookback']} + horizon {s['horizon']}"
+                )
+        return self._series
+
+    def bounds(self, data_dir=None):
+        """(validation start, test start, end) as indices into the series."""
+        n = len(self.series(data_dir).frame)
+        test_start = n - self.settings["test_size"]
+        return test_start - self.settings["val_size"], test_start, n
+
+    @property
+    def offset(self):
+        """Steps lost at the start to differencing."""
+        return sum(self.settings["difference"])
+
+    def transformed(self, data_dir=None):
+        """The series after the optional log and differences (T - offset, features)."""
+        z = self.series(data_dir).values
+        if self.settings["log_scale"]:
+            if (z <= 0).any():
+                raise SeriesError("--log-scale needs a series of positive values")
+            z = np.log(z)
+        for lag in self.settings["difference"]:
+            z = z[lag:] - z[:-lag]
+        return z
+
+    def scaler(self, data_dir=None):
+        if self.settings["scaler"] is None:
+            val_start, _, _ = self.bounds(data_dir)
+            self.settings["scaler"] = Scaler.fit(self.transformed(data_dir)[: val_start - self.offset]).as_dict()
+        return Scaler.from_dict(self.settings["scaler"])
+
+    def scaled(self, data_dir=None):
+        return self.scaler(data_dir).transform(self.transformed(data_dir)).astype("float32")
+
+    def first_origin(self, start):
+        return max(start, self.settings["lookback"] + self.offset)
+
+    def integrate(self, history, deltas):
+        """Undo the differences: the next values of the (log) target after `history`, given predicted deltas."""
+        poly = {0: 1.0}
+        for lag in self.settings["difference"]:
+            new = dict(poly)
+            for j, c in poly.items():
+                new[j + lag] = new.get(j + lag, 0.0) - c
+            poly = new
+        values = list(history)
+        for delta in deltas:
+            values.append(delta - sum(c * values[-j] for j, c in poly.items() if j > 0))
+        return values[len(history) :]
+
+    # -- the model ---------------------------------------------------------------------------------
+    def build_args(self, model_name, data_dir=None):
+        if model_name not in MODELS:
+            raise ValueError(f"{model_name} cannot forecast; choose one of {', '.join(MODELS)}")
+        features = len(self.series(data_dir).frame.columns)
+        shape = [self.settings["lookback"], features]
+        if model_name == "mlp":
+            return {"input_shape": shape, "num_classes": self.settings["horizon"], "classifier_activation": "linear",
+                    "hidden_units": [64], "activation": "relu"}  # fmt: skip
+        return {"input_shape": shape, "num_outputs": self.settings["horizon"]}
+
+    def build(self, model_name, **kwargs):
+        return registry.build_model(model_name, **{**self.build_args(model_name), **kwargs})
+
+    def compile(self, model, optimizer="adam", learning_rate=1e-3):
+        import keras
+
+        opts = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "sgd": keras.optimizers.SGD}
+        if optimizer not in opts:
+            raise ValueError(f"optimizer must be adam, adamw or sgd. Received: optimizer={optimizer!r}")
+        model.compile(opts[optimizer](learning_rate), "mse", metrics=["mae"])
+
+    def callbacks(self, config):
+        from toolkit.tasks.base import cosine_schedule
+
+        return [cosine_schedule(config["epochs"], config["learning_rate"])]
+
+    def datasets(self, model, *, batch_size, seed, augment="none", data_dir=None, limit=None):
+        import tensorflow as tf
+
+        values = self.scaled(data_dir)
+        val_start, test_start, _ = self.bounds(data_dir)
+        s, target = self.settings, self.series(data_dir).target_index
+        o = self.offset
+        x, y = windows(values, s["lookback"], s["horizon"], target_index=target, end=val_start - o)
+        vx, vy = windows(
+            values, s["lookback"], s["horizon"], target_index=target, start=val_start - o, end=test_start - o
+        )
+        if limit:
+            x, y = x[-limit:], y[-limit:]
+        train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed).batch(batch_size)
+        val = tf.data.Dataset.from_tensor_slices((vx, vy)).batch(256)
+        return train.prefetch(tf.data.AUTOTUNE), val
+
+    # -- answers -------------------------------------------------------------------------------------
+    def rolling_forecasts(self, predict, start, end, data_dir=None):
+        """Forecasts (origins, horizon) in the series' units from each origin in [start, end - horizon]."""
+        s, o = self.settings, self.offset
+        values = self.scaled(data_dir)
+        target = self.series(data_dir).target_index
+        x, _ = windows(values, s["lookback"], s["horizon"], target_index=target, start=start - o, end=end - o)
+        deltas = self.scaler(data_dir).inverse(predict(x), target)
+        z = self.series(data_dir).values[:, target]
+        z = np.log(z) if s["log_scale"] else z
+        origins = range(self.first_origin(start), end - s["horizon"] + 1)
+        forecasts = np.array([self.integrate(z[:t], row) for t, row in zip(origins, deltas)])
+        return np.exp(forecasts) if s["log_scale"] else forecasts
+
+    def truth(self, start, end, data_dir=None):
+        series = self.series(data_dir)
+        y = series.frame[series.target].to_numpy()
+        h = self.settings["horizon"]
+        return np.stack([y[t : t + h] for t in range(self.first_origin(start), end - h + 1)])
+
+    def baselines(self, start, end, data_dir=None):
+        """Naive, seasonal naive and (with statsmodels) seasonal ARIMA forecasts on the same origins."""
+        series = self.series(data_dir)
+        y = series.frame[series.target].to_numpy()
+        h, m = self.settings["horizon"], self.settings["season"]
+        origins = range(self.first_origin(start), end - h + 1)
+        out = {"naive": np.stack([np.repeat(y[t - 1], h) for t in origins])}
+        if m > 1:
+            out[f"seasonal naive (m={m})"] = np.stack(
+                [[y[t + k - m * ((k // m) + 1)] for k in range(h)] for t in origins]
+            )
+        arima = self._sarima(y, start, origins, h, m)
+        if arima is not None:
+            out[arima[0]] = arima[1]
+        return out
+
+    def _sarima(self, y, fit_end, origins, h, m):
+        try:
+            from statsmodels.tsa.statespace.sarimax import SARIMAX
+        except ImportError:
+            return None
+        if m > 52:
+            return None  # a seasonal ARIMA with so long a season is impractical
+        log = bool((y > 0).all())
+        z = np.log(y) if log else y.astype("float64")
+        history = z[max(0, fit_end - 3000) : fit_end]
+        order, seasonal = (0, 1, 1), ((0, 1, 1, m) if m > 1 else (0, 0, 0, 0))
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fitted = SARIMAX(history, order=order, seasonal_order=seasonal).fit(disp=False)
+            offset = max(0, fit_end - 3000)
+            forecasts = np.stack([fitted.apply(z[offset:t]).forecast(h) for t in origins])
+        name = f"seasonal ARIMA{order}{seasonal[:3]}_{m}" + (" on log" if log else "")
+        return name, np.exp(forecasts) if log else forecasts
+
+    def mase_scale(self, data_dir=None):
+        series = self.series(data_dir)
+        y = series.frame[series.target].to_numpy()
+        val_start, _, _ = self.bounds(data_dir)
+        m = self.settings["season"] if self.settings["season"] < val_start // 2 else 1
+        return float(np.mean(np.abs(y[m:val_start] - y[: val_start - m])))
+
+    @staticmethod
+    def metrics(forecast, truth, scale):
+        error = forecast - truth
+        nonzero = truth != 0
+        return {
+            "rmse": float(np.sqrt(np.mean(error**2))),
+            "mae": float(np.mean(np.abs(error))),
+            "mape": float(np.mean(np.abs(error[nonzero] / truth[nonzero])) * 100),
+            "mase": float(np.mean(np.abs(error)) / scale),
+        }
+
+    def evaluate(self, model, data_dir=None, split="test", limit=None):
+        """RMSE, MAE, MAPE and MASE of the model and of every baseline on the held-out tail."""
+        val_start, test_start, end = self.bounds(data_dir)
+        start = test_start if split == "test" else val_start
+        stop = end if split == "test" else test_start
+
+        def predict(x):
+            return np.asarray(model(x, training=False))
+
+        truth = self.truth(start, stop, data_dir)
+        scale = self.mase_scale(data_dir)
+        rows = {"model": self.metrics(self.rolling_forecasts(predict, start, stop, data_dir), truth, scale)}
+        for name, forecast in self.baselines(start, stop, data_dir).items():
+            rows[name] = self.metrics(forecast, truth, scale)
+        return {
+            "dataset": pathlib.Path(self.settings["data"]).stem,
+            "split": split,
+            "steps": stop - start,
+            "origins": len(truth),
+            "horizon": self.settings["horizon"],
+            "season": self.settings["season"],
+            "scores": rows,
+        }
+
+    def summary(self, result):
+        model = result["scores"]["model"]
+        best_baseline = {k: v for k, v in result["scores"].items() if k != "model"}
+        return {
+            "steps": result["steps"],
+            **model,
+            "error": model["mase"],
+            "baselines": best_baseline,
+        }
+
+    def residual_std(self, model, data_dir=None):
+        """Spread of the validation errors per forecast step (for prediction intervals)."""
+        val_start, test_start, _ = self.bounds(data_dir)
+
+        def predict(x):
+            return np.asarray(model(x, training=False))
+
+        errors = self.rolling_forecasts(predict, val_start, test_start, data_dir) - self.truth(
+            val_start, test_start, data_dir
+        )
+        return errors.std(axis=0).tolist()
