@@ -19,6 +19,7 @@ COMMANDS = {
     "evaluate": "evaluate",
     "predict": "predict",
     "weights": "weights",
+    "forecast": "forecast",
 }
 
 

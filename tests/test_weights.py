@@ -25,15 +25,16 @@ def test_entry_file_hash_and_parameters(weights_id):
 
 @pytest.mark.parametrize("weights_id", sorted(CATALOG))
 def test_entry_test_error_is_recomputed(data_dir, weights_id):
-    from toolkit.tasks import get_task
-
-    item = CATALOG[weights_id]
-    task = get_task(item["task"])
+    task = pretrained.task_for(weights_id)
     result = task.evaluate(pretrained.build(weights_id), data_dir=data_dir)
-    (split, recorded), *_ = item["metrics"].items()
+    summary = task.summary(result)
+    (split, recorded), *_ = CATALOG[weights_id]["metrics"].items()
     assert split == f"{result['dataset']}/{result['split']}"
-    assert abs(result["mistakes"] - recorded["mistakes"]) <= 2  # float round-off across CPUs
-    assert result["error"] == pytest.approx(recorded["error"], abs=2.5e-4)
+    if "mistakes" in recorded:  # a classifier: allow a flip or two from float round-off across CPUs
+        assert abs(summary["mistakes"] - recorded["mistakes"]) <= 2
+        assert summary["error"] == pytest.approx(recorded["error"], abs=2.5e-4)
+    else:
+        assert summary["error"] == pytest.approx(recorded["error"], rel=1e-3)
 
 
 TARGETS = {"lenet5.mnist": 0.010, "mlp.mnist": 0.020, "digits.best": 0.0040, "perceptron.mnist": 0.09}

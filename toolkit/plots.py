@@ -39,3 +39,26 @@ def mistakes_grid(result, labels, path, count=36):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def forecast_figure(task, model, future, path):
+    """History, the held-out tail with the model's rolling forecasts, and the future with its interval."""
+    series = task.series()
+    y = series.frame[series.target]
+    _, test_start, end = task.bounds()
+    fig, ax = plt.subplots(figsize=(10, 4))
+    ax.plot(y.index[:test_start], y.to_numpy()[:test_start], color="black", lw=1, label="history")
+    ax.plot(y.index[test_start:], y.to_numpy()[test_start:], color="tab:green", lw=1.5, label="held-out truth")
+    h = task.settings["horizon"]
+    rolling = task.rolling_forecasts(lambda x: np.asarray(model(x, training=False)), test_start, end)
+    origins = y.index[task.first_origin(test_start) : end - h + 1]
+    ax.plot(origins, rolling[:, 0], color="tab:orange", lw=1.2, ls="--", label="model, one step ahead")
+    ax.plot(future["time"], future["forecast"], color="tab:blue", lw=1.5, label="forecast")
+    ax.fill_between(
+        future["time"], future["lower"], future["upper"], color="tab:blue", alpha=0.2, label="95 % interval"
+    )
+    ax.set_title(f"{series.target}")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

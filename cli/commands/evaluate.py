@@ -36,9 +36,9 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
         name = weights_id
     else:
         run_config = pathlib.Path(checkpoint).parent / "config.json"
-        settings = json.loads(run_config.read_text()).get("task_settings", {}) if run_config.exists() else {}
-        task = get_task(task_name, **settings)
-        model = task.build(model_name)
+        run = json.loads(run_config.read_text()) if run_config.exists() else {}
+        task = get_task(task_name, **run.get("task_settings", {}))
+        model = task.build(model_name, **run.get("build", {}))
         model.load_weights(checkpoint)
         name = f"{model_name} ({checkpoint})"
     if out and pathlib.Path(out).exists() and any(pathlib.Path(out).iterdir()) and not force:

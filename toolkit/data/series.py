@@ -6,6 +6,7 @@ shuffled across time, and scaling is fitted on the training part only.
 """
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -105,7 +106,10 @@ def read_series(path, time_col=None, target=None, fill="interpolate", columns=No
     data = data[~data.index.duplicated(keep="first")]
     if len(data) < 3:
         raise SeriesError(f"{path}: too short ({len(data)} rows)")
-    freq = pd.infer_freq(data.index[:50]) or pd.infer_freq(data.index)
+    with warnings.catch_warnings():  # pandas is changing what infer_freq returns; we want the string
+        warnings.simplefilter("ignore")
+        freq = pd.infer_freq(data.index[:50]) or pd.infer_freq(data.index)
+    freq = getattr(freq, "freqstr", freq)
     if freq is None:
         step = pd.Series(data.index).diff().median()
         freq = pd.tseries.frequencies.to_offset(step).freqstr

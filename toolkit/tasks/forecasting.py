@@ -279,3 +279,40 @@ class ForecastingTask:
             val_start, test_start, data_dir
         )
         return errors.std(axis=0).tolist()
+
+    def future(self, model, steps, data_dir=None):
+        """Forecast `steps` values after the end of the series, recursively beyond the model's horizon.
+
+        Returns (timestamps, forecast, lower, upper) with a 95 % interval from the validation
+        residuals (their spread grows with the square root of the recursions).
+        """
+        import pandas as pd
+
+        s = self.settings
+        series = self.series(data_dir)
+        if len(series.frame.columns) > 1 and steps > s["horizon"]:
+            raise SeriesError(f"a multivariate model forecasts at most its horizon of {s['horizon']} steps")
+        target = series.target_index
+        z = series.values[:, target]
+        z = list(np.log(z) if s["log_scale"] else z)
+        scaler = self.scaler(data_dir)
+        made = []
+        while len(made) < steps:
+            extended = np.array(z + made)
+            transformed = extended
+            for lag in s["difference"]:
+                transformed = transformed[lag:] - transformed[:-lag]
+            window = (transformed[-s["lookback"] :] - scaler.mean[target]) / scaler.std[target]
+            if len(series.frame.columns) > 1:
+                window = self.scaled(data_dir)[-s["lookback"] :]
+            else:
+                window = window[:, None]
+            deltas = scaler.inverse(np.asarray(model(window[None].astype("float32"), training=False))[0], target)
+            made += self.integrate(list(extended), deltas)
+        made = np.array(made[:steps])
+        forecast = np.exp(made) if s["log_scale"] else made
+        spread = np.asarray(s["residual_std"] or [0.0] * s["horizon"])
+        k = np.arange(steps)
+        std = spread[np.minimum(k, len(spread) - 1)] * np.sqrt(1 + k // s["horizon"])
+        times = pd.date_range(series.frame.index[-1], periods=steps + 1, freq=series.freq)[1:]
+        return times, forecast, forecast - 1.96 * std, forecast + 1.96 * std

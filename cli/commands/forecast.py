@@ -1,0 +1,59 @@
+"""`toolkit forecast SERIES.csv --weights ID`: future values with an interval, and a plot."""
+
+import click
+
+
+@click.command("forecast")
+@click.argument("csv", type=click.Path(exists=True, dir_okay=False))
+@click.option("--weights", "weights_id", required=True, help="Catalog id of a forecasting model, e.g. gru.airline.")
+@click.option(
+    "--horizon", type=click.IntRange(1), default=12, show_default=True, help="Steps to forecast after the last row."
+)
+@click.option("--target", help="Column to forecast (default: the model's, else guessed).")
+@click.option("--time-col", help="Time column (default: the model's, else guessed).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the forecast as CSV here.")
+@click.option(
+    "--plot", type=click.Path(dir_okay=False), help="Write a PNG of history, held-out truth and forecast here."
+)
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, force):
+    """Forecast the next --horizon values of CSV with a shipped model (95 % interval from validation errors)."""
+    import os
+
+    import pandas as pd
+
+    from cli.output import emit
+    from toolkit import pretrained
+    from toolkit.tasks import get_task
+
+    for path in (output, plot):
+        if path and os.path.exists(path) and not force:
+            raise click.ClickException(f"{path} exists; pass --force to overwrite it.")
+    item = pretrained.entry(weights_id)
+    if item["task"] != "forecasting":
+        raise click.ClickException(f"{weights_id} is a {item['task']} model, not a forecaster.")
+    settings = dict(item["task_settings"], data=os.path.abspath(csv))
+    columns = pd.read_csv(csv, nrows=1).columns
+    settings["target"] = target or (settings["target"] if settings["target"] in columns else None)
+    settings["time_col"] = time_col or (settings["time_col"] if settings["time_col"] in columns else None)
+    task = get_task("forecasting", **settings)
+    model = pretrained.build(weights_id)
+    times, values, lower, upper = task.future(model, horizon)
+    frame = pd.DataFrame(
+        {
+            "time": times.strftime("%Y-%m-%d %H:%M").str.replace(" 00:00", ""),
+            "forecast": values,
+            "lower": lower,
+            "upper": upper,
+        }
+    )
+    if output:
+        frame.to_csv(output, index=False)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        emit(frame.round(3).to_dict("records"), "table")
+    if plot:
+        from toolkit.plots import forecast_figure
+
+        forecast_figure(task, model, frame.assign(time=times), plot)
+        click.echo(f"wrote {plot}", err=True)
