@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from cli.main import toolkit
 from toolkit import pretrained
 
-CATALOG = pretrained.load_catalog()
+CATALOG = {k: v for k, v in pretrained.load_catalog().items() if not v.get("url")}  # the files shipped here
 
 
 @pytest.mark.parametrize("weights_id", sorted(CATALOG))

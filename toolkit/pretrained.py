@@ -46,8 +46,13 @@ def entry(weights_id):
     return catalog[weights_id]
 
 
-def sha256(path):
-    digest = hashlib.sha256()
+def expected_hash(item):
+    """The hash a catalog entry promises: sha256 for the toolkit's files, md5 where Keras publishes one."""
+    return item.get("sha256") or item["md5"]
+
+
+def sha256(path, algorithm="sha256"):
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
@@ -67,21 +72,32 @@ def weights_file(weights_id):
     elif item.get("url"):
         import keras
 
+        cache = pathlib.Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser()
+        (cache / "models").mkdir(parents=True, exist_ok=True)  # else Keras falls back to /tmp/.keras
         try:
             path = pathlib.Path(
-                keras.utils.get_file(item["file"], origin=item["url"], file_hash=item["sha256"], cache_subdir="models")
+                keras.utils.get_file(
+                    item["file"],
+                    origin=item["url"],
+                    file_hash=expected_hash(item),
+                    cache_subdir="models",
+                    cache_dir=str(cache),
+                )
             )
         except Exception as error:
+            reason = str(error).splitlines()[0][:120] if str(error).strip() else type(error).__name__
             raise WeightsError(
-                f"{weights_id}: cannot download {item['url']} ({str(error).splitlines()[0][:100]}); "
-                f"put {item['file']} in ~/.keras/models/"
+                f"{weights_id}: cannot get {item['file']} with the expected hash ({reason}); "
+                f"download {item['url']} and put it in {cache / 'models'}"
             ) from None
     else:
         raise WeightsError(f"{weights_id}: the file {local} is missing")
-    actual = sha256(path)
-    if actual != item["sha256"]:
+    algorithm = "sha256" if item.get("sha256") else "md5"
+    actual = sha256(path, algorithm)
+    if actual != expected_hash(item):
         raise WeightsError(
-            f"{weights_id}: {path} has sha256 {actual[:12]}..., the catalog expects {item['sha256'][:12]}...; refusing to load it"
+            f"{weights_id}: {path} has {algorithm} {actual[:12]}..., the catalog expects"
+            f" {expected_hash(item)[:12]}...; refusing to load it"
         )
     return path
 

@@ -26,8 +26,10 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
     from cli.output import emit
     from toolkit.tasks import get_task
 
-    if bool(weights_id) == bool(model_name and checkpoint):
-        raise click.UsageError("give either --weights ID, or --model NAME with --checkpoint FILE")
+    if bool(weights_id) == bool(model_name):
+        raise click.UsageError("give either --weights ID, or --model NAME (with --checkpoint FILE)")
+    if model_name and not checkpoint and task_name != "imagenet":
+        raise click.UsageError("--model needs --checkpoint FILE (only --task imagenet evaluates random weights)")
     if weights_id:
         from toolkit import pretrained
 
@@ -35,14 +37,36 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
         model = pretrained.build(weights_id)
         name = weights_id
     else:
-        run_config = pathlib.Path(checkpoint).parent / "config.json"
-        run = json.loads(run_config.read_text()) if run_config.exists() else {}
+        run_config = pathlib.Path(checkpoint or ".").parent / "config.json"
+        run = json.loads(run_config.read_text()) if checkpoint and run_config.exists() else {}
         task = get_task(task_name, **run.get("task_settings", {}))
         model = task.build(model_name, **run.get("build", {}))
-        model.load_weights(checkpoint)
-        name = f"{model_name} ({checkpoint})"
+        if checkpoint:
+            model.load_weights(checkpoint)
+        else:
+            click.echo(f"warning: {model_name} has random weights; expect chance-level results", err=True)
+        name = f"{model_name} ({checkpoint or 'random weights'})"
     if out and pathlib.Path(out).exists() and any(pathlib.Path(out).iterdir()) and not force:
         raise click.ClickException(f"{out} exists; pass --force to overwrite its files")
+    if task.name == "imagenet":
+        import sys
+
+        folder = task.folder(data_dir)
+        total = len(task.images(folder, limit))
+        with click.progressbar(length=total, label=f"evaluating on {folder}", file=sys.stderr) as bar:
+            result = task.evaluate(model, data_dir=data_dir, limit=limit, progress=bar.update)
+        click.echo(
+            f"{name}: top-1 error {result['top1_error']:.2%}, top-5 error {result['top5_error']:.2%}"
+            f" on {result['images']:,} images ({result['images_per_second']:.1f} images/s)"
+        )
+        rows = [{"class": c, **v} for c, v in result["per_class"].items()]
+        if out:
+            pathlib.Path(out).mkdir(parents=True, exist_ok=True)
+            (pathlib.Path(out) / "metrics.json").write_text(json.dumps(result, indent=2))
+            import pandas as pd
+
+            pd.DataFrame(rows).to_csv(pathlib.Path(out) / "per_class.csv", index=False)
+        return
     result = task.evaluate(model, data_dir=data_dir, limit=limit)
     summary = task.summary(result)
     if task.name == "forecasting":

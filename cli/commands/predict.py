@@ -34,13 +34,11 @@ def predict_command(images, weights_id, top, show_input, batch_size, fmt):
 
     from toolkit import pretrained
     from toolkit.data.images import ImageError, list_images
-    from toolkit.tasks import get_task
 
     paths = list_images(images)
     if not paths:
         raise click.ClickException(f"No image files match {' '.join(images)}.")
-    item = pretrained.entry(weights_id)
-    task = get_task(item["task"])
+    task = pretrained.task_for(weights_id)
     model = pretrained.build(weights_id)
     inputs, good, failed = [], [], 0
     for path in paths:

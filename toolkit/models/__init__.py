@@ -5,6 +5,7 @@ from toolkit.models import (  # noqa: F401
     digitnet,
     gan,
     googlenet,
+    inception,
     lenet,
     mixer,
     mlp,

@@ -3,7 +3,11 @@
 `fit`, `evaluate` and `predict` are the same three verbs for every task.
 """
 
-TASKS = {"digits": "toolkit.tasks.digits:DigitsTask", "forecasting": "toolkit.tasks.forecasting:ForecastingTask"}
+TASKS = {
+    "digits": "toolkit.tasks.digits:DigitsTask",
+    "forecasting": "toolkit.tasks.forecasting:ForecastingTask",
+    "imagenet": "toolkit.tasks.imagenet:ImageNetTask",
+}
 
 
 def get_task(name, **settings):
