@@ -94,7 +94,20 @@ data_dir_option = click.option(
     multiple=True,
     help="forecasting: model differences at this lag (repeatable: --difference 1 --difference 12).",
 )
-def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimizer, seed, augment, out, resume, force, strategy, tensorboard, limit, data_dir, model_args, series, target, time_col, fill, lookback, horizon, test_size, val_size, season, log_scale, difference):  # fmt: skip
+@click.option("--weights", "base_weights", help="folder: start from these catalog weights (e.g. resnet50.imagenet).")
+@click.option(
+    "--freeze-base", is_flag=True, help="folder: keep the transferred layers frozen; train the new classifier only."
+)
+@click.option(
+    "--image-size",
+    type=click.IntRange(8),
+    default=64,
+    show_default=True,
+    help="folder: side of the square input images.",
+)
+@click.option("--classes", help="folder: only these class folders, comma-separated.")
+@click.option("--per-class", type=click.IntRange(1), help="folder: at most N images of each class.")
+def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimizer, seed, augment, out, resume, force, strategy, tensorboard, limit, data_dir, model_args, series, target, time_col, fill, lookback, horizon, test_size, val_size, season, log_scale, difference, base_weights, freeze_base, image_size, classes, per_class):  # fmt: skip
     """Train MODEL on TASK; writes best.weights.h5, metrics.json, history.csv/png to --out."""
     import contextlib
     import json
@@ -110,6 +123,21 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
         settings = dict(data=_portable(series, data_dir), target=target, time_col=time_col, fill=fill, lookback=lookback,
                         horizon=horizon, test_size=test_size, val_size=val_size, season=season, log_scale=log_scale,
                         difference=difference)  # fmt: skip
+    if task_name == "folder":
+        if not data_dir:
+            raise click.UsageError("--task folder needs --data-dir with one sub-folder of images per class")
+        preprocessing = "tf"
+        if base_weights:
+            from toolkit import pretrained
+
+            source = pretrained.entry(base_weights)
+            preprocessing = source.get("task_settings", {}).get("preprocessing", "tf")
+            if source["arch"] != model_name:
+                click.echo(f"note: --weights {base_weights} is a {source['arch']}; fitting {source['arch']}", err=True)
+                model_name = source["arch"]
+        settings = dict(data=_portable(data_dir, None), image_size=image_size, preprocessing=preprocessing,
+                        base_weights=base_weights, freeze_base=freeze_base, seed=seed, per_class=per_class,
+                        classes=classes.split(",") if classes else None)  # fmt: skip
     task = get_task(task_name, **settings)
     out = out or f"runs/{model_name}-{task_name}"
     from toolkit.tasks.base import make_strategy, prepare_out, run_fit, seed_everything
@@ -130,6 +158,12 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
             command += f" {flag} {shlex.quote(str(value))}" if value else ""
         command += " --log-scale" if log_scale else ""
         command += "".join(f" --difference {lag}" for lag in difference)
+    if task_name == "folder":
+        command += f" --data-dir {shlex.quote(str(data_dir))} --image-size {image_size}"
+        command += f" --weights {base_weights}" if base_weights else ""
+        command += " --freeze-base" if freeze_base else ""
+        command += f" --classes {shlex.quote(classes)}" if classes else ""
+        command += f" --per-class {per_class}" if per_class else ""
     command += "".join(f" --arg {shlex.quote(f'{k}={v!r}')}" for k, v in model_args)
     command += f" --out {shlex.quote(str(out))}"
     config = {

@@ -7,6 +7,7 @@ TASKS = {
     "digits": "toolkit.tasks.digits:DigitsTask",
     "forecasting": "toolkit.tasks.forecasting:ForecastingTask",
     "imagenet": "toolkit.tasks.imagenet:ImageNetTask",
+    "folder": "toolkit.tasks.folder:FolderTask",
 }
 
 

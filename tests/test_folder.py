@@ -1,0 +1,107 @@
+"""The image-folder task: real photos, transfer learning, and the folders people actually have."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+import toolkit
+from cli.main import toolkit as cli
+from toolkit.tasks.folder import FolderTask
+
+
+def fit(*args):
+    return CliRunner().invoke(cli, ["fit", "--task", "folder", *map(str, args)])
+
+
+def test_learns_cifar10_classes_well_above_chance(data_dir, tmp_path):
+    out = tmp_path / "run"
+    result = fit("--data-dir", data_dir / "cifar10", "--classes", "airplane,frog,truck", "--per-class", "300",
+                 "--image-size", "32", "--model", "resnet18", "--epochs", "6", "--batch-size", "32",
+                 "--augment", "affine", "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["task_settings"]["class_names"] == ["airplane", "frog", "truck"]
+    task = FolderTask(**config["task_settings"])
+    model = toolkit.build_model("resnet18", num_classes=3, input_shape=(32, 32, 3))
+    model.load_weights(out / "best.weights.h5")
+    result = task.evaluate(model, data_dir=data_dir)
+    assert result["split"] == "test" and result["images"] == 900  # the real CIFAR-10 test folder
+    assert result["accuracy"] >= 0.5, result  # chance is 1/3
+
+
+def test_learns_tiny_imagenet_photos_above_chance(data_dir, tmp_path):
+    out = tmp_path / "run"
+    result = fit("--data-dir", data_dir / "imagenet" / "tiny-val", "--classes", "n01443537,n02123045,n03089624",
+                 "--model", "resnet18", "--image-size", "48", "--epochs", "10", "--batch-size", "16",
+                 "--augment", "affine", "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "metrics.json").read_text())["validation"]["accuracy"] >= 0.5  # chance is 1/3
+
+
+def _draw_folder(root, classes=("circle", "square"), count=12):
+    rng = np.random.default_rng(0)
+    for name in classes:
+        (root / name).mkdir(parents=True)
+        for i in range(count):
+            size = int(rng.integers(40, 120))
+            image = Image.new("RGB", (size, size + 10), (255, 255, 255))
+            from PIL import ImageDraw
+
+            draw = ImageDraw.Draw(image)
+            box = (size // 4, size // 4, 3 * size // 4, 3 * size // 4)
+            (draw.ellipse if name == "circle" else draw.rectangle)(box, fill=(200, 30, 30))
+            image = image.convert("L") if i % 3 == 0 else image  # grayscale photos among colour ones
+            image.save(root / name / f"{i}.{'png' if i % 2 else 'jpg'}")
+    return root
+
+
+def test_mixed_sizes_modes_and_unreadable_files_are_handled(tmp_path):
+    root = _draw_folder(tmp_path / "shapes")
+    (root / "circle" / "broken.jpg").write_bytes(b"not really a jpeg")
+    (root / "square" / "empty.png").write_bytes(b"")
+    (root / "square" / "notes.txt").write_text("ignored: not an image suffix")
+    task = FolderTask(data=str(root), image_size=32)
+    x, y = task.split(which="train")
+    vx, _ = task.split(which="validation")
+    assert x.shape[1:] == (32, 32, 3) and len(x) + len(vx) == 24
+    assert task.skipped == 2 and task.labels == ["circle", "square"]
+
+
+def test_transfer_learning_with_a_frozen_base(tmp_path, monkeypatch):
+    from tests.test_imagenet import _serve
+
+    source = toolkit.build_model("resnet18")
+    _serve(tmp_path, monkeypatch, source)
+    root = _draw_folder(tmp_path / "shapes")
+    out = tmp_path / "run"
+    result = fit("--data-dir", root, "--model", "resnet18", "--weights", "resnet18.test", "--freeze-base",
+                 "--image-size", "32", "--epochs", "1", "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "transferred" in result.output
+    trained = toolkit.build_model("resnet18", num_classes=2, input_shape=(32, 32, 3))
+    trained.load_weights(out / "best.weights.h5")
+    for name in ("conv1_conv", "conv5_block2_2_conv"):
+        for a, b in zip(trained.get_layer(name).get_weights(), source.get_layer(name).get_weights()):
+            np.testing.assert_array_equal(a, b)  # frozen: unchanged
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda root: root.mkdir(), "no class folders"),
+        (lambda root: ((root / "cats").mkdir(parents=True), (root / "dogs").mkdir()), "has no images"),
+    ],
+)
+def test_bad_folders(tmp_path, make, message):
+    root = tmp_path / "photos"
+    make(root)
+    result = fit("--data-dir", root, "--model", "resnet18", "--out", tmp_path / "run")
+    assert result.exit_code == 1 and message in result.output
+
+
+def test_folder_needs_a_data_dir(tmp_path):
+    result = fit("--model", "resnet18", "--out", tmp_path / "run")
+    assert result.exit_code == 2 and "--data-dir" in result.output

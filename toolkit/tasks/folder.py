@@ -1,0 +1,249 @@
+"""The image-folder task: classify any `<class>/<image>` tree, optionally from ImageNet weights.
+
+The layout of `keras.utils.image_dataset_from_directory`. When the folder holds `train/` and
+`test/` subfolders (as CIFAR-10 does) those are the splits; otherwise a seeded, stratified
+`validation_split` of each class is held out. Unreadable files are skipped with a warning and
+counted; images of any size and mode are converted to RGB, resized so the shorter side fits and
+centre-cropped to `image_size`. Class names are kept with the weights.
+"""
+
+import pathlib
+import sys
+
+import numpy as np
+
+from toolkit import registry
+from toolkit.data.images import IMAGE_SUFFIXES, ImageError
+
+AUGMENT_FLIP = True
+
+
+class FolderTask:
+    name = "folder"
+    monitor, mode = "val_accuracy", "max"
+
+    def __init__(self, data=None, image_size=64, classes=None, validation_split=0.2, preprocessing="tf",
+                 base_weights=None, freeze_base=False, per_class=None, class_names=None, seed=0):  # fmt: skip
+        self.settings = {
+            "data": data, "image_size": image_size, "classes": classes, "validation_split": validation_split,
+            "preprocessing": preprocessing, "base_weights": base_weights, "freeze_base": freeze_base,
+            "per_class": per_class, "class_names": class_names, "seed": seed,
+        }  # fmt: skip
+        self._cache = {}
+        self.skipped = 0
+
+    @property
+    def labels(self):
+        return self.settings["class_names"]
+
+    @property
+    def preprocessing(self):
+        return (
+            f"RGB, shorter side to {self.settings['image_size']} and centre crop; {self.settings['preprocessing']} mode"
+        )
+
+    # -- data ---------------------------------------------------------------------------------------
+    def root(self, data_dir=None):
+        from toolkit.data.paths import data_dir as resolve_data_dir
+
+        if not self.settings["data"] and not data_dir:
+            raise ValueError("the folder task needs a folder of <class>/<image>: pass --data-dir")
+        path = pathlib.Path(self.settings["data"] or data_dir)
+        if not path.exists() and not path.is_absolute():
+            path = resolve_data_dir() / path
+        if not path.is_dir():
+            raise ValueError(f"{path}: no such folder")
+        return path
+
+    def scan(self, folder):
+        """(path, class number) pairs and the class names of a `<class>/<image>` folder."""
+        folder = pathlib.Path(folder)
+        classes = sorted(d.name for d in folder.iterdir() if d.is_dir())
+        if self.settings["classes"]:
+            missing = sorted(set(self.settings["classes"]) - set(classes))
+            if missing:
+                raise ValueError(f"{folder}: no class folder {missing[0]!r}")
+            classes = list(self.settings["classes"])
+        if not classes:
+            raise ValueError(f"{folder}: no class folders (expected <class>/<image> files)")
+        pairs = []
+        for number, name in enumerate(classes):
+            files = sorted(p for p in (folder / name).iterdir() if p.is_file() and not p.name.startswith("."))
+            images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+            if not images:
+                raise ValueError(f"{folder}: the class {name!r} has no images")
+            if self.settings["per_class"]:
+                images = images[: self.settings["per_class"]]
+            pairs += [(p, number) for p in images]
+        if self.settings["class_names"] and self.settings["class_names"] != classes:
+            raise ValueError(
+                f"{folder}: its classes differ from the model's ({', '.join(self.settings['class_names'])})"
+            )
+        self.settings["class_names"] = classes
+        return pairs
+
+    def read(self, path):
+        from PIL import Image
+
+        from toolkit.data.imagenet import load_photo
+
+        size = self.settings["image_size"]
+        try:
+            return load_photo(path, size, crop_fraction=1.0)
+        except ImageError:
+            raise
+        except (OSError, ValueError, Image.DecompressionBombError) as error:
+            raise ImageError(f"{path}: {error}") from None
+
+    def _load(self, pairs):
+        images, labels = [], []
+        for path, label in pairs:
+            try:
+                images.append(self.read(path))
+                labels.append(label)
+            except ImageError as error:
+                self.skipped += 1
+                print(f"warning: skipped {error}", file=sys.stderr)
+        if not images:
+            raise ValueError("no readable images")
+        return np.stack(images).astype("uint8"), np.array(labels, "int32")
+
+    def split(self, data_dir=None, which="train"):
+        """(images uint8, labels) of the train, validation or test split."""
+        if which in self._cache:
+            return self._cache[which]
+        root = self.root(data_dir)
+        if (root / "train").is_dir() and (root / "test").is_dir():
+            train_pairs, test_pairs = self.scan(root / "train"), self.scan(root / "test")
+        else:
+            train_pairs, test_pairs = self.scan(root), None
+        rng = np.random.default_rng(self.settings["seed"])
+        labels = np.array([label for _, label in train_pairs])
+        held = np.zeros(len(train_pairs), bool)
+        for c in np.unique(labels):
+            members = rng.permutation(np.flatnonzero(labels == c))
+            held[members[: max(1, int(round(len(members) * self.settings["validation_split"])))]] = True
+        self._cache["train"] = self._load([p for p, h in zip(train_pairs, held) if not h])
+        self._cache["validation"] = self._load([p for p, h in zip(train_pairs, held) if h])
+        self._cache["test"] = self._load(test_pairs) if test_pairs else self._cache["validation"]
+        if self.skipped:
+            print(f"warning: {self.skipped} unreadable files were skipped", file=sys.stderr)
+        return self._cache[which]
+
+    # -- the model -------------------------------------------------------------------------------------
+    def build_args(self, model_name, data_dir=None):
+        if "folder" not in registry.model_info(model_name).tasks:
+            raise ValueError(f"{model_name} cannot classify image folders")
+        if not self.settings["class_names"]:
+            self.split(data_dir)
+        size = self.settings["image_size"]
+        return {"num_classes": len(self.settings["class_names"]), "input_shape": [size, size, 3]}
+
+    def build(self, model_name, **kwargs):
+        model = registry.build_model(model_name, **{**self.build_args(model_name), **kwargs})
+        if self.settings["base_weights"]:
+            self.transfer(model, self.settings["base_weights"], freeze=self.settings["freeze_base"])
+        return model
+
+    @staticmethod
+    def transfer(model, weights_id, freeze=False):
+        """Copy every layer of the catalog weights whose name and shapes match, except the classifier."""
+        from toolkit import pretrained
+
+        source = {layer.name: layer for layer in pretrained.build(weights_id).layers}
+        copied = 0
+        for layer in model.layers:
+            other = source.get(layer.name)
+            if other is None or layer.name == "predictions" or not layer.weights:
+                continue
+            if [w.shape for w in layer.weights] != [w.shape for w in other.weights]:
+                continue
+            layer.set_weights(other.get_weights())
+            layer.trainable = not freeze
+            copied += 1
+        if not copied:
+            raise ValueError(f"no layer of {weights_id} fits this model; use weights of the same architecture")
+        print(f"transferred {copied} layers from {weights_id}" + (" (frozen)" if freeze else ""), file=sys.stderr)
+        return copied
+
+    def compile(self, model, optimizer="adam", learning_rate=1e-3):
+        from toolkit.tasks.digits import DigitsTask
+
+        DigitsTask.compile(self, model, optimizer, learning_rate)
+
+    def callbacks(self, config):
+        from toolkit.tasks.base import cosine_schedule
+
+        return [cosine_schedule(config["epochs"], config["learning_rate"])]
+
+    def _preprocess(self, images):
+        from toolkit.data.imagenet import preprocess
+
+        return preprocess(images, self.settings["preprocessing"])
+
+    def datasets(self, model, *, batch_size, seed, augment="none", data_dir=None, limit=None):
+        import tensorflow as tf
+
+        from toolkit.data.augment import distort
+        from toolkit.data.imagenet import preprocess
+
+        x, y = self.split(data_dir, "train")
+        vx, vy = self.split(data_dir, "validation")
+        if limit:
+            x, y = x[:limit], y[:limit]
+        mode = self.settings["preprocessing"]
+
+        def prepare(images):
+            return tf.numpy_function(lambda a: preprocess(a, mode), [images], tf.float32, stateful=False)
+
+        train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed).batch(batch_size)
+        if augment != "none":
+            seeds = tf.data.Dataset.random(seed=seed).batch(2)
+
+            def distorted(batch, s):
+                s = tf.cast(s, tf.int32) % (2**31 - 1)
+                images = tf.cast(batch[0], tf.float32) / 255.0
+                images = tf.image.stateless_random_flip_left_right(images, s)
+                return distort(images, s, "affine", rotation=8.0, shift=images.shape[1] / 10) * 255.0, batch[1]
+
+            train = tf.data.Dataset.zip((train, seeds)).map(distorted, num_parallel_calls=tf.data.AUTOTUNE)
+        shape = model.input_shape[1:]
+        train = train.map(lambda a, b: (tf.ensure_shape(prepare(tf.cast(a, tf.float32)), (None, *shape)), b))
+        val = tf.data.Dataset.from_tensor_slices((vx, vy)).batch(256)
+        val = val.map(lambda a, b: (tf.ensure_shape(prepare(tf.cast(a, tf.float32)), (None, *shape)), b))
+        return train.prefetch(tf.data.AUTOTUNE), val.prefetch(tf.data.AUTOTUNE)
+
+    # -- answers ----------------------------------------------------------------------------------------
+    def probabilities(self, model, images, batch_size=256):
+        out = [np.asarray(model(self._preprocess(images[i : i + batch_size]), training=False))
+               for i in range(0, len(images), batch_size)]  # fmt: skip
+        return np.concatenate(out)
+
+    def answers(self, probabilities, top=2):
+        order = np.argsort(-probabilities, axis=1)[:, :top]
+        names = self.settings["class_names"]
+        return [[(names[i], float(p[i])) for i in row] for row, p in zip(order, probabilities)]
+
+    def evaluate(self, model, data_dir=None, split="test", limit=None):
+        images, labels = self.split(data_dir, split)
+        if limit:
+            images, labels = images[:limit], labels[:limit]
+        predicted = self.probabilities(model, images).argmax(1)
+        names = self.settings["class_names"]
+        per_class = {names[c]: float((predicted[labels == c] == c).mean()) for c in np.unique(labels)}
+        wrong = predicted != labels
+        root = self.root(data_dir)
+        return {
+            "dataset": root.name,
+            "split": split if (root / "test").is_dir() else "validation",
+            "images": int(len(labels)),
+            "mistakes": int(wrong.sum()),
+            "error": float(wrong.mean()),
+            "accuracy": float(1 - wrong.mean()),
+            "chance_error": float(1 - 1 / len(names)),
+            "skipped_files": self.skipped,
+            "per_class_accuracy": per_class,
+        }
+
+    def summary(self, result):
+        return {k: result[k] for k in ("images", "mistakes", "error", "accuracy")}
