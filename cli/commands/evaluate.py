@@ -69,6 +69,15 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
         return
     result = task.evaluate(model, data_dir=data_dir, limit=limit)
     summary = task.summary(result)
+    if task.name == "segmentation":
+        click.echo(
+            f"{name} on {result['images']} held-out images of {result['dataset']}: pixel error {result['pixel_error']:.4f},"
+            f" foreground IoU {result['iou']:.4f}, Dice {result['dice']:.4f}, adapted Rand error {result['rand_error']:.4f}"
+        )
+        if out:
+            pathlib.Path(out).mkdir(parents=True, exist_ok=True)
+            (pathlib.Path(out) / "metrics.json").write_text(json.dumps(result, indent=2))
+        return
     if task.name == "forecasting":
         click.echo(
             f"{name}: {result['origins']} forecasts of {result['horizon']} steps over the last {result['steps']} steps"

@@ -107,7 +107,49 @@ data_dir_option = click.option(
 )
 @click.option("--classes", help="folder: only these class folders, comma-separated.")
 @click.option("--per-class", type=click.IntRange(1), help="folder: at most N images of each class.")
-def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimizer, seed, augment, out, resume, force, strategy, tensorboard, limit, data_dir, model_args, series, target, time_col, fill, lookback, horizon, test_size, val_size, season, log_scale, difference, base_weights, freeze_base, image_size, classes, per_class):  # fmt: skip
+@click.option(
+    "--padding",
+    type=click.Choice(["same", "valid"]),
+    default="same",
+    show_default=True,
+    help="segmentation: U-Net padding (training uses same).",
+)
+@click.option(
+    "--base-filters",
+    type=click.IntRange(1),
+    default=16,
+    show_default=True,
+    help="segmentation: filters of U-Net's first level (64 in the paper).",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(1),
+    default=4,
+    show_default=True,
+    help="segmentation: U-Net poolings (4 in the paper).",
+)
+@click.option(
+    "--loss",
+    type=click.Choice(["bce", "dice", "bce+dice"]),
+    default="bce+dice",
+    show_default=True,
+    help="segmentation: the loss.",
+)
+@click.option(
+    "--border-weight",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    help="segmentation: w0 of the paper's weight map stressing borders between touching cells (0: off).",
+)
+@click.option(
+    "--tile",
+    type=click.IntRange(32),
+    default=256,
+    show_default=True,
+    help="segmentation: side of the training crops and prediction tiles.",
+)
+def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimizer, seed, augment, out, resume, force, strategy, tensorboard, limit, data_dir, model_args, series, target, time_col, fill, lookback, horizon, test_size, val_size, season, log_scale, difference, base_weights, freeze_base, image_size, classes, per_class, padding, base_filters, depth, loss, border_weight, tile):  # fmt: skip
     """Train MODEL on TASK; writes best.weights.h5, metrics.json, history.csv/png to --out."""
     import contextlib
     import json
@@ -118,7 +160,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
     from toolkit.tasks import get_task
 
     toolkit.model_info(model_name)
-    settings = {}
+    settings, task_build = {}, {}
     if task_name == "forecasting":
         settings = dict(data=_portable(series, data_dir), target=target, time_col=time_col, fill=fill, lookback=lookback,
                         horizon=horizon, test_size=test_size, val_size=val_size, season=season, log_scale=log_scale,
@@ -138,6 +180,15 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
         settings = dict(data=_portable(data_dir, None), image_size=image_size, preprocessing=preprocessing,
                         base_weights=base_weights, freeze_base=freeze_base, seed=seed, per_class=per_class,
                         classes=classes.split(",") if classes else None)  # fmt: skip
+    if task_name == "segmentation":
+        if not data_dir:
+            raise click.UsageError("--task segmentation needs --data-dir with image/ and label/ folders")
+        if padding != "same":
+            raise click.UsageError("training crops need --padding same; valid padding is for `toolkit summary unet`")
+        if tile % 2**depth:
+            raise click.UsageError(f"--tile must be divisible by 2**depth = {2**depth}")
+        settings = dict(data=_portable(data_dir, None), tile=tile, loss=loss, border_weight=border_weight, seed=seed)
+        task_build = {"base_filters": base_filters, "depth": depth}
     task = get_task(task_name, **settings)
     out = out or f"runs/{model_name}-{task_name}"
     from toolkit.tasks.base import make_strategy, prepare_out, run_fit, seed_everything
@@ -158,6 +209,9 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
             command += f" {flag} {shlex.quote(str(value))}" if value else ""
         command += " --log-scale" if log_scale else ""
         command += "".join(f" --difference {lag}" for lag in difference)
+    if task_name == "segmentation":
+        command += f" --data-dir {shlex.quote(str(data_dir))} --base-filters {base_filters} --depth {depth}"
+        command += f" --loss {loss} --border-weight {border_weight:g} --tile {tile}"
     if task_name == "folder":
         command += f" --data-dir {shlex.quote(str(data_dir))} --image-size {image_size}"
         command += f" --weights {base_weights}" if base_weights else ""
@@ -170,7 +224,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
         "command": command,
         "model": model_name,
         "task": task_name,
-        "build": dict(model_args),
+        "build": {**dict(model_args), **task_build},
         "epochs": epochs,
         "batch_size": batch_size,
         "learning_rate": learning_rate,
@@ -181,7 +235,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
         "limit": limit,
     }
     with make_strategy(strategy).scope():
-        model = task.build(model_name, **dict(model_args))
+        model = task.build(model_name, **dict(model_args), **task_build)
         task.compile(model, optimizer, learning_rate)
     config["input_shape"] = list(model.input_shape[1:])
     train, validation = task.datasets(

@@ -8,6 +8,7 @@ TASKS = {
     "forecasting": "toolkit.tasks.forecasting:ForecastingTask",
     "imagenet": "toolkit.tasks.imagenet:ImageNetTask",
     "folder": "toolkit.tasks.folder:FolderTask",
+    "segmentation": "toolkit.tasks.segmentation:SegmentationTask",
 }
 
 
