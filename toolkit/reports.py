@@ -200,12 +200,14 @@ def readme_weights_table():
     rows = []
     for weights_id, item in pretrained.load_catalog().items():
         for split, metrics in item["metrics"].items():
+            measure = ERROR_MEASURE.get(item["task"], "error")
+            value = f"{metrics['error']:.3f}" if measure == "MASE" else f"{metrics['error']:.2%}"
             rows.append(
                 {
                     "weights": f"`{weights_id}`",
                     "model": item["arch"],
                     "evaluated on": split,
-                    "error": f"{metrics['error']:.2%}",
+                    "error": f"{value} ({measure})",
                     "parameters": f"{item['params']:,}",
                     "file": f"{item['file_size'] / 1e6:.2f} MB",
                     "description": item.get("description", ""),
@@ -229,14 +231,31 @@ def update_readme(path, params):
     return text
 
 
+ERROR_MEASURE = {
+    "digits": "test error",
+    "folder": "test error",
+    "imagenet": "top-1 error",
+    "forecasting": "MASE",
+    "segmentation": "pixel error",
+}
+
+
 def errors_report():
-    """Every catalog entry's measured error beside the published errors of its architecture."""
+    """Every catalog entry's measured error beside the published errors of its architecture.
+
+    Entries downloaded from elsewhere (keras.applications) show their published error instead,
+    marked as such.
+    """
     from toolkit import pretrained, registry
 
     rows = []
     for weights_id, item in pretrained.load_catalog().items():
         info = registry.model_info(item["arch"])
-        for split, metrics in item["metrics"].items():
+        measured = [(split, m, "measured here") for split, m in item["metrics"].items()]
+        published_runs = [
+            (split, {"error": m["top1_error"]}, "published") for split, m in item.get("published_metrics", {}).items()
+        ]
+        for split, metrics, source in measured or published_runs:
             published = "; ".join(f"{k} {v:.2%}" if v < 1 else f"{k} {v:g}" for k, v in info.errors.items())
             rows.append(
                 {
@@ -244,12 +263,14 @@ def errors_report():
                     "model": item["arch"],
                     "task": item["task"],
                     "evaluated on": split,
-                    "measured error": metrics.get("error"),
+                    "error": metrics.get("error"),
+                    "error measure": ERROR_MEASURE.get(item["task"], "error"),
+                    "source": source,
                     "published errors (architecture)": published,
                     "parameters": item["params"],
-                    "seconds per epoch": item["recipe"].get("seconds_per_epoch"),
-                    "epochs": item["recipe"].get("epochs"),
-                    "machine": item["recipe"].get("machine"),
+                    "seconds per epoch": item.get("recipe", {}).get("seconds_per_epoch"),
+                    "epochs": item.get("recipe", {}).get("epochs"),
+                    "machine": item.get("recipe", {}).get("machine"),
                 }
             )
     return pd.DataFrame(rows)

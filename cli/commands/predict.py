@@ -21,8 +21,32 @@ DEFAULT_WEIGHTS = "digits.best"
     "--show-input", type=click.Path(file_okay=False), help="Save what the network saw for each image in this folder."
 )
 @click.option("--batch-size", type=click.IntRange(1), default=256, show_default=True, help="Images per batch.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="segmentation: write the mask of the (one) image here as PNG.",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False),
+    help="segmentation: write IMAGE.mask.png for each image in this folder.",
+)
+@click.option(
+    "--overlay",
+    type=click.Path(dir_okay=False),
+    help="segmentation: write the (one) image with its mask overlaid here.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="segmentation: foreground probability cut-off.",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @format_option()
-def predict_command(images, weights_id, top, show_input, batch_size, fmt):
+def predict_command(images, weights_id, top, show_input, batch_size, output, out_dir, overlay, threshold, force, fmt):
     """Predict each IMAGE (files, folders or glob patterns; PNG, JPEG, BMP, GIF, any size).
 
     Files that cannot be read are reported on stderr; the others are still predicted, and the
@@ -40,6 +64,9 @@ def predict_command(images, weights_id, top, show_input, batch_size, fmt):
         raise click.ClickException(f"No image files match {' '.join(images)}.")
     task = pretrained.task_for(weights_id)
     model = pretrained.build(weights_id)
+    if task.name == "segmentation":
+        _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt)
+        return
     inputs, good, failed = [], [], 0
     for path in paths:
         try:
@@ -78,3 +105,51 @@ def _save_inputs(folder, paths, batch):
         target = folder / f"{path.stem}.input.png"
         Image.fromarray((np.squeeze(image, -1) * 255).round().astype("uint8")).save(target)
     click.echo(f"saved the network's inputs in {folder}", err=True)
+
+
+def _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt):
+    """Masks of any-size images with the overlap-tile strategy; one row of numbers per image."""
+    import os
+    import pathlib
+
+    import numpy as np
+    from PIL import Image
+    from scipy import ndimage
+
+    from toolkit.data.images import ImageError
+    from toolkit.data.masks import read_gray
+
+    if (output or overlay) and len(paths) != 1:
+        raise click.UsageError("-o/--overlay take one image; use --out-dir for several")
+    targets = [output, overlay] + (
+        [str(pathlib.Path(out_dir) / f"{p.stem}.mask.png") for p in paths] if out_dir else []
+    )
+    existing = [t for t in targets if t and os.path.exists(t)]
+    if existing and not force:
+        raise click.ClickException(f"{existing[0]} exists; pass --force to overwrite it.")
+    rows, failed = [], 0
+    for path in paths:
+        try:
+            image = read_gray(path)
+        except ImageError as error:
+            click.echo(f"error: {error}", err=True)
+            failed += 1
+            continue
+        mask = task.predict_map(model, image) >= threshold
+        _, objects = ndimage.label(mask)
+        rows.append({"file": str(path), "width": image.shape[1], "height": image.shape[0],
+                     "foreground_fraction": round(float(mask.mean()), 4), "objects": int(objects)})  # fmt: skip
+        picture = Image.fromarray((mask * 255).astype("uint8"))
+        if output:
+            picture.save(output)
+        if out_dir:
+            pathlib.Path(out_dir).mkdir(parents=True, exist_ok=True)
+            picture.save(pathlib.Path(out_dir) / f"{path.stem}.mask.png")
+        if overlay:
+            rgb = np.repeat((image * 255).astype("uint8")[..., None], 3, axis=-1)
+            rgb[mask] = (0.5 * rgb[mask] + 0.5 * np.array([255, 40, 40])).astype("uint8")
+            Image.fromarray(rgb).save(overlay)
+    if rows:
+        emit(rows, fmt)
+    if failed:
+        raise click.ClickException(f"{failed} of {len(paths)} files could not be read.")

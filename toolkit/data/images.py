@@ -64,7 +64,7 @@ def _flatten(image):
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         array = np.asarray(image, dtype=np.float64)
         top = array.max() or 1.0
-        return Image.fromarray((array * (255.0 / top)).astype(np.uint8))
+        return Image.fromarray(np.round(array * (255.0 / top)).astype(np.uint8))
     if image.mode == "F":
         array = np.asarray(image, dtype=np.float64)
         low, high = array.min(), array.max()
