@@ -20,6 +20,7 @@ COMMANDS = {
     "predict": "predict",
     "weights": "weights",
     "forecast": "forecast",
+    "sample": "sample",
 }
 
 

@@ -189,6 +189,8 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
             raise click.UsageError(f"--tile must be divisible by 2**depth = {2**depth}")
         settings = dict(data=_portable(data_dir, None), tile=tile, loss=loss, border_weight=border_weight, seed=seed)
         task_build = {"base_filters": base_filters, "depth": depth}
+    if task_name == "generation":
+        settings = dict(model=model_name)
     task = get_task(task_name, **settings)
     out = out or f"runs/{model_name}-{task_name}"
     from toolkit.tasks.base import make_strategy, prepare_out, run_fit, seed_everything
@@ -221,6 +223,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
     command += "".join(f" --arg {shlex.quote(f'{k}={v!r}')}" for k, v in model_args)
     command += f" --out {shlex.quote(str(out))}"
     config = {
+        "out": str(out),
         "command": command,
         "model": model_name,
         "task": task_name,
@@ -237,7 +240,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
     with make_strategy(strategy).scope():
         model = task.build(model_name, **dict(model_args), **task_build)
         task.compile(model, optimizer, learning_rate)
-    config["input_shape"] = list(model.input_shape[1:])
+    config["input_shape"] = list(model.input_shape[1:]) if hasattr(model, "input_shape") else None
     train, validation = task.datasets(
         model, batch_size=batch_size, seed=seed, augment=augment, data_dir=data_dir, limit=limit
     )

@@ -7,53 +7,73 @@ import keras
 class GAN(keras.Model):
     """A generator and a discriminator trained against each other.
 
-    `model(z)` runs the generator; `model.generator` alone is all sampling needs. The
-    discriminator outputs logits. `fit(images)` alternates one discriminator and one generator
-    step per batch (non-saturating generator loss; one-sided label smoothing of the real
-    labels, Salimans et al. 2016).
+    `model.generator` alone is all sampling needs: `generator(z)`, or `generator([z, digits])`
+    when the GAN is conditional (`num_classes > 0`). The discriminator outputs logits. `fit`
+    alternates one discriminator and one generator step per batch, with the stabilisers people
+    expect: the non-saturating generator loss (Goodfellow et al. 2014), one-sided label
+    smoothing of the real labels (Salimans et al. 2016), Adam with beta_1 = 0.5 (Radford et al.
+    2016).
     """
 
-    def __init__(self, generator, discriminator, latent_dim, label_smoothing=0.1, seed=0, **kwargs):
+    def __init__(self, generator, discriminator, latent_dim, num_classes=0, label_smoothing=0.1, seed=0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
+        self.num_classes = num_classes
         self.label_smoothing = label_smoothing
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
 
-    def call(self, z, training=False):
-        return self.generator(z, training=training)
+    def build(self, input_shape=None):
+        # both networks are built functional models already
+        self.built = True
 
-    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    def compile(self, d_optimizer=None, g_optimizer=None, learning_rate=2e-4, **kwargs):
         super().compile(**kwargs)
-        self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
-        self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
+        self.d_optimizer = d_optimizer or keras.optimizers.Adam(learning_rate, beta_1=0.5)
+        self.g_optimizer = g_optimizer or keras.optimizers.Adam(learning_rate, beta_1=0.5)
         self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
 
     @property
     def metrics(self):
         return [self.d_loss_tracker, self.g_loss_tracker]
 
+    def _fake_inputs(self, batch):
+        z = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        if not self.num_classes:
+            return z, None
+        digits = keras.random.randint((batch, 1), 0, self.num_classes, seed=self.seed_generator)
+        return [z, digits], digits
+
+    def _judge(self, images, digits, training):
+        return self.discriminator(images if digits is None else [images, digits], training=training)
+
     def train_step(self, data):
         import tensorflow as tf
 
-        real = data[0] if isinstance(data, tuple) else data
+        if self.num_classes:
+            real, real_digits = data[0], tf.reshape(tf.cast(data[1], "int32"), (-1, 1))
+        else:
+            real, real_digits = (data[0] if isinstance(data, (tuple, list)) else data), None
         batch = tf.shape(real)[0]
-        z = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        fake_inputs, fake_digits = self._fake_inputs(batch)
         with tf.GradientTape() as tape:
-            fake = self.generator(z, training=True)
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
+            fake = self.generator(fake_inputs, training=True)
+            real_logits = self._judge(real, real_digits, True)
+            fake_logits = self._judge(fake, fake_digits, True)
             d_loss = self.bce(tf.ones_like(real_logits) * (1 - self.label_smoothing), real_logits) + self.bce(
                 tf.zeros_like(fake_logits), fake_logits
             )
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
-        z = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        fake_inputs, fake_digits = self._fake_inputs(batch)
         with tf.GradientTape() as tape:
-            fake_logits = self.discriminator(self.generator(z, training=True), training=True)
+            fake_logits = self._judge(self.generator(fake_inputs, training=True), fake_digits, True)
             g_loss = self.bce(tf.ones_like(fake_logits), fake_logits)
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))

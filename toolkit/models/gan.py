@@ -12,12 +12,12 @@ from toolkit._lazy import keras
 from toolkit.registry import register
 
 
-def _finish_gan(generator, discriminator, latent_dim, name, weights):
+def _finish_gan(generator, discriminator, latent_dim, name, weights, num_classes=0):
     from toolkit.models._adversarial import GAN
     from toolkit.models._common import load_weights
 
-    model = GAN(generator, discriminator, latent_dim, name=name)
-    model.build((None, latent_dim))
+    model = GAN(generator, discriminator, latent_dim, num_classes=num_classes, name=name)
+    model.build()
     load_weights(model, weights)
     return model
 
@@ -83,11 +83,27 @@ def dcgan(*, weights=None, latent_dim=100, name="dcgan"):
     Departs from the paper: sized for 28x28 MNIST rather than 64x64 LSUN; the discriminator has
     dropout and no batch norm (the tutorial's choice).
     """
+    generator, discriminator = _dcgan_networks(latent_dim)
+    return _finish_gan(generator, discriminator, latent_dim, name, weights)
+
+
+def _dcgan_networks(latent_dim, num_classes=0):
+    """The tutorial's DCGAN networks; with `num_classes`, each also takes the digit, embedded
+    and laid over the input as an extra 7x7 (generator) or 28x28 (discriminator) map."""
     z = keras.Input((latent_dim,), name="z")
     x = keras.layers.Dense(7 * 7 * 256, use_bias=False, name="g_fc")(z)
     x = keras.layers.BatchNormalization(name="g_fc_bn")(x)
     x = keras.layers.LeakyReLU(name="g_fc_relu")(x)
     x = keras.layers.Reshape((7, 7, 256), name="g_reshape")(x)
+    g_inputs = [z]
+    if num_classes:
+        digit = keras.Input((1,), dtype="int32", name="g_digit")
+        d = keras.layers.Embedding(num_classes, 50, name="g_digit_embedding")(digit)
+        d = keras.layers.Dense(7 * 7, name="g_digit_map")(keras.layers.Flatten(name="g_digit_flat")(d))
+        x = keras.layers.Concatenate(name="g_condition")(
+            [x, keras.layers.Reshape((7, 7, 1), name="g_digit_reshape")(d)]
+        )
+        g_inputs.append(digit)
     for i, (filters, strides) in enumerate(((128, 1), (64, 2)), start=1):
         x = keras.layers.Conv2DTranspose(
             filters, 5, strides=strides, padding="same", use_bias=False, name=f"g_deconv{i}"
@@ -97,15 +113,41 @@ def dcgan(*, weights=None, latent_dim=100, name="dcgan"):
     x = keras.layers.Conv2DTranspose(
         1, 5, strides=2, padding="same", use_bias=False, activation="tanh", name="g_deconv3"
     )(x)
-    generator = keras.Model(z, x, name="generator")
+    generator = keras.Model(g_inputs if num_classes else z, x, name="generator")
 
     image = keras.Input((28, 28, 1), name="image")
-    x = image
+    x, d_inputs = image, [image]
+    if num_classes:
+        digit = keras.Input((1,), dtype="int32", name="d_digit")
+        d = keras.layers.Embedding(num_classes, 50, name="d_digit_embedding")(digit)
+        d = keras.layers.Dense(28 * 28, name="d_digit_map")(keras.layers.Flatten(name="d_digit_flat")(d))
+        x = keras.layers.Concatenate(name="d_condition")(
+            [x, keras.layers.Reshape((28, 28, 1), name="d_digit_reshape")(d)]
+        )
+        d_inputs.append(digit)
     for i, filters in enumerate((64, 128), start=1):
         x = keras.layers.Conv2D(filters, 5, strides=2, padding="same", name=f"d_conv{i}")(x)
         x = keras.layers.LeakyReLU(name=f"d_conv{i}_relu")(x)
         x = keras.layers.Dropout(0.3, name=f"d_conv{i}_dropout")(x)
     x = keras.layers.Flatten(name="d_flatten")(x)
     x = keras.layers.Dense(1, name="d_logit")(x)
-    discriminator = keras.Model(image, x, name="discriminator")
-    return _finish_gan(generator, discriminator, latent_dim, name, weights)
+    discriminator = keras.Model(d_inputs if num_classes else image, x, name="discriminator")
+    return generator, discriminator
+
+
+@register(
+    family="gan",
+    year=2014,
+    authors="Mirza, Osindero",
+    paper="Conditional generative adversarial nets",
+    params_basis="computed: the DCGAN plus a 50-d digit embedding mapped onto one extra input map of each network",
+    **_GAN,
+)
+def cdcgan(*, weights=None, latent_dim=100, num_classes=10, name="cdcgan"):
+    """A conditional DCGAN: both networks are told the digit (Mirza & Osindero 2014).
+
+    `model.generator([z, digits])` draws the requested digits. Departs from the paper: its
+    conditioning is by concatenated embeddings as in later DCGAN practice, not its MLP.
+    """
+    generator, discriminator = _dcgan_networks(latent_dim, num_classes)
+    return _finish_gan(generator, discriminator, latent_dim, name, weights, num_classes)

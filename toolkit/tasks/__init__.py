@@ -9,6 +9,7 @@ TASKS = {
     "imagenet": "toolkit.tasks.imagenet:ImageNetTask",
     "folder": "toolkit.tasks.folder:FolderTask",
     "segmentation": "toolkit.tasks.segmentation:SegmentationTask",
+    "generation": "toolkit.tasks.generation:GenerationTask",
 }
 
 

@@ -116,7 +116,11 @@ def run_fit(task, model, train, validation, *, out, epochs, config, monitor, mod
         keras.callbacks.BackupAndRestore(str(out / "backup")),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
         keras.callbacks.ModelCheckpoint(
-            str(out / "best.weights.h5"), monitor=monitor, mode=mode, save_best_only=True, save_weights_only=True
+            str(out / "best.weights.h5"),
+            monitor=monitor,
+            mode=mode,
+            save_best_only=getattr(task, "save_best", True),
+            save_weights_only=True,
         ),
         timer,
     ]
@@ -127,7 +131,7 @@ def run_fit(task, model, train, validation, *, out, epochs, config, monitor, mod
     model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False)
     elapsed = time.perf_counter() - start
     model.load_weights(str(out / "best.weights.h5"))
-    results = model.evaluate(validation, return_dict=True, verbose=0)
+    results = model.evaluate(validation, return_dict=True, verbose=0) if validation is not None else {}
     metrics = {
         "validation": {k: float(v) for k, v in results.items()},
         "epochs": epochs,

@@ -1,0 +1,50 @@
+"""`toolkit sample --weights ID`: draw digits from a shipped generator (no data, no discriminator)."""
+
+import click
+
+
+@click.command("sample")
+@click.option("--weights", "weights_id", default="dcgan.mnist", show_default=True, help="Catalog id of a generator.")
+@click.option("-n", "count", type=click.IntRange(1, 10_000), default=64, show_default=True, help="How many samples.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write one grid PNG here.")
+@click.option("--out-dir", type=click.Path(file_okay=False), help="Write one PNG per sample in this folder instead.")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of the latent vectors; same seed, same samples."
+)
+@click.option("--digit", type=click.IntRange(0, 9), help="The digit to draw (conditional generators only).")
+@click.option("--interpolate", is_flag=True, help="Walk the latent space from --seed to --seed + 1 in N steps.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+def sample_command(weights_id, count, output, out_dir, seed, digit, interpolate, force):
+    """Sample digits from a trained generator into a grid (-o) or separate files (--out-dir)."""
+    import os
+    import pathlib
+
+    from toolkit import pretrained
+    from toolkit.tasks.generation import save_grid
+
+    if bool(output) == bool(out_dir):
+        raise click.UsageError("give one of -o GRID.png or --out-dir FOLDER")
+    if output and os.path.exists(output) and not force:
+        raise click.ClickException(f"{output} exists; pass --force to overwrite it.")
+    task = pretrained.task_for(weights_id)
+    if task.name != "generation":
+        raise click.ClickException(f"{weights_id} is a {task.name} model, not a generator.")
+    generator = pretrained.build(weights_id).generator
+    if interpolate:
+        images = task.interpolate(generator, (seed, seed + 1), count, digit)
+    else:
+        images = task.sample(generator, count, seed=seed, digits=digit)
+    if output:
+        save_grid(images, output, columns=count if interpolate else 8)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        from PIL import Image
+
+        folder = pathlib.Path(out_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for k, image in enumerate(images):
+            target = folder / f"sample_{k:04d}.png"
+            if target.exists() and not force:
+                raise click.ClickException(f"{target} exists; pass --force to overwrite it.")
+            Image.fromarray((image * 255).round().astype("uint8")).save(target)
+        click.echo(f"wrote {len(images)} files to {folder}", err=True)

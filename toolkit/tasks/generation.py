@@ -1,0 +1,201 @@
+"""The generation task: GANs trained on MNIST digits, sampled, and judged by a digit classifier.
+
+Quality is measured with the shipped digit classifier as the judge (`digits.best`, else
+`lenet5.mnist`): the Frechet distance between the judge's penultimate-layer features of real
+test digits and of samples (FID with a digit network in place of Inception), the
+classifier-based Inception Score exp(E[KL(p(y|x) || p(y))]) (at most 10), and class coverage
+(the share of samples the judge reads as each digit). The same numbers for real training
+digits against real test digits are the floor.
+"""
+
+import numpy as np
+
+from toolkit import registry
+from toolkit.data.mnist import load_mnist
+
+JUDGES = ("digits.best", "lenet5.mnist")
+MODELS = ("dcgan", "gan_mlp", "cdcgan")
+
+
+class GenerationTask:
+    name = "generation"
+    labels = [str(d) for d in range(10)]
+    monitor, mode = "g_loss", "min"
+    save_best = False  # a GAN's losses do not rank its epochs: keep the last one
+    preprocessing = "MNIST digits scaled to [-1, 1] (tanh generators) or [0, 1] (sigmoid)"
+
+    def __init__(self, model=None, latent_dim=100):
+        self.settings = {"model": model, "latent_dim": latent_dim}
+
+    def pixel_range(self):
+        return (0.0, 1.0) if self.settings["model"] == "gan_mlp" else (-1.0, 1.0)
+
+    @property
+    def conditional(self):
+        return self.settings["model"] == "cdcgan"
+
+    # -- the model --------------------------------------------------------------------------------
+    def build_args(self, model_name, data_dir=None):
+        if model_name not in MODELS:
+            raise ValueError(f"{model_name} is not a generator; choose one of {', '.join(MODELS)}")
+        self.settings["model"] = model_name
+        return {"latent_dim": self.settings["latent_dim"]}
+
+    def build(self, model_name, **kwargs):
+        return registry.build_model(model_name, **{**self.build_args(model_name), **kwargs})
+
+    def compile(self, model, optimizer="adam", learning_rate=2e-4):
+        model.compile(learning_rate=learning_rate)
+
+    def callbacks(self, config):
+        import keras
+
+        task, out = self, config.get("out")
+
+        class SampleGrid(keras.callbacks.Callback):
+            """A grid of samples from one fixed latent batch after every epoch."""
+
+            def on_epoch_end(self, epoch, logs=None):
+                if out:
+                    import pathlib
+
+                    folder = pathlib.Path(out) / "samples"
+                    folder.mkdir(parents=True, exist_ok=True)
+                    save_grid(task.sample(self.model.generator, 64, seed=0), folder / f"epoch_{epoch + 1:03d}.png")
+
+        return [SampleGrid()]
+
+    def datasets(self, model, *, batch_size, seed, augment="none", data_dir=None, limit=None):
+        import tensorflow as tf
+
+        images, labels = load_mnist("train", data_dir)
+        if limit:
+            images, labels = images[:limit], labels[:limit]
+        low, high = self.pixel_range()
+        x = (images[..., None].astype("float32") / 255.0) * (high - low) + low
+        data = (x, labels.astype("int32")) if self.conditional else x
+        train = (
+            tf.data.Dataset.from_tensor_slices(data).shuffle(len(x), seed=seed).batch(batch_size, drop_remainder=True)
+        )
+        return train.prefetch(tf.data.AUTOTUNE), None
+
+    # -- sampling ------------------------------------------------------------------------------------------
+    def latents(self, n, seed):
+        return np.random.default_rng(seed).normal(size=(n, self.settings["latent_dim"])).astype("float32")
+
+    def sample(self, generator, n, seed=0, digits=None, latents=None):
+        """`n` samples in [0, 1], shape (n, 28, 28); `digits` (one or n) for a conditional GAN."""
+        z = self.latents(n, seed) if latents is None else latents
+        if self.conditional:
+            digits = (
+                np.random.default_rng(seed + 1).integers(0, 10, n) if digits is None else np.broadcast_to(digits, (n,))
+            )
+            inputs = [z, np.asarray(digits, "int32").reshape(-1, 1)]
+        elif digits is not None:
+            raise ValueError(f"{self.settings['model']} is not conditional; --digit needs cdcgan weights")
+        else:
+            inputs = z
+        out = []
+        for start in range(0, n, 500):
+            part = [a[start : start + 500] for a in inputs] if isinstance(inputs, list) else inputs[start : start + 500]
+            out.append(np.asarray(generator(part, training=False))[..., 0])
+        low, high = self.pixel_range()
+        return np.clip((np.concatenate(out) - low) / (high - low), 0, 1)
+
+    def interpolate(self, generator, seeds=(0, 1), steps=10, digit=None):
+        """Samples along the straight line between the latent vectors of two seeds."""
+        a, b = self.latents(1, seeds[0]), self.latents(1, seeds[1])
+        z = np.concatenate([(1 - t) * a + t * b for t in np.linspace(0, 1, steps)]).astype("float32")
+        return self.sample(generator, steps, digits=digit, latents=z)
+
+    # -- quality -----------------------------------------------------------------------------------------
+    def judge(self):
+        """(features model, probabilities model) of the shipped digit classifier."""
+        import keras
+
+        from toolkit import pretrained
+
+        catalog = pretrained.load_catalog()
+        weights_id = next(j for j in JUDGES if j in catalog)
+        classifier = pretrained.build(weights_id)
+        features = keras.Model(classifier.inputs, classifier.get_layer("predictions").input)
+        return weights_id, classifier, features
+
+    def judge_images(self, images, judge):
+        """Judge features and probabilities of (n, 28, 28) images in [0, 1]."""
+        from toolkit.tasks.digits import DigitsTask
+
+        _, classifier, features = judge
+        digits = DigitsTask()
+        batch = images[..., None].astype("float32")
+        return digits.probabilities(features, batch), digits.probabilities(classifier, batch)
+
+    @staticmethod
+    def frechet_distance(a, b):
+        from scipy import linalg
+
+        mu_a, mu_b = a.mean(0), b.mean(0)
+        cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+        root, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+        return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * np.real(root)))
+
+    @staticmethod
+    def inception_score(probabilities, eps=1e-12):
+        marginal = probabilities.mean(0, keepdims=True)
+        kl = (probabilities * (np.log(probabilities + eps) - np.log(marginal + eps))).sum(1)
+        return float(np.exp(kl.mean()))
+
+    def quality(self, images, reference_features, judge, requested=None):
+        features, probabilities = self.judge_images(images, judge)
+        shares = np.bincount(probabilities.argmax(1), minlength=10) / len(images)
+        result = {
+            "samples": len(images),
+            "fid": self.frechet_distance(features, reference_features),
+            "inception_score": self.inception_score(probabilities),
+            "coverage": {str(d): float(s) for d, s in enumerate(shares)},
+            "min_share": float(shares.min()),
+            "max_share": float(shares.max()),
+        }
+        if requested is not None:
+            result["conditional_accuracy"] = float((probabilities.argmax(1) == requested).mean())
+        return result
+
+    def evaluate(self, model, data_dir=None, split="test", limit=None, samples=10_000, seed=0):
+        judge = self.judge()
+        test, _ = load_mnist("test", data_dir)
+        reference, _ = self.judge_images(test[:samples] / 255.0, judge)
+        digits = np.arange(samples) % 10 if self.conditional else None
+        images = self.sample(model.generator, samples, seed=seed, digits=digits)
+        result = self.quality(images, reference, judge, requested=digits)
+        return {
+            "dataset": "mnist",
+            "split": "generated",
+            "judge": judge[0],
+            "judge_layer": "the input of its 'predictions' layer",
+            **result,
+        }
+
+    def floor(self, data_dir=None, samples=10_000):
+        """The same numbers for real training digits against real test digits."""
+        judge = self.judge()
+        test, _ = load_mnist("test", data_dir)
+        train, _ = load_mnist("train", data_dir)
+        reference, _ = self.judge_images(test[:samples] / 255.0, judge)
+        return self.quality(train[:samples] / 255.0, reference, judge)
+
+    def summary(self, result):
+        keep = ("samples", "fid", "inception_score", "min_share", "max_share", "coverage", "conditional_accuracy")
+        return {k: result[k] for k in keep if k in result} | {"error": result["fid"]}
+
+
+def save_grid(images, path, columns=8):
+    """Save (n, 28, 28) images in [0, 1] as one PNG grid."""
+    from PIL import Image
+
+    n = len(images)
+    rows = -(-n // columns)
+    grid = np.zeros((rows * 30, columns * 30), "float32")
+    for k, image in enumerate(images):
+        r, c = divmod(k, columns)
+        grid[r * 30 + 1 : r * 30 + 29, c * 30 + 1 : c * 30 + 29] = image
+    Image.fromarray((grid * 255).round().astype("uint8")).save(path)
