@@ -201,7 +201,7 @@ def readme_weights_table():
     for weights_id, item in pretrained.load_catalog().items():
         for split, metrics in item["metrics"].items():
             measure = ERROR_MEASURE.get(item["task"], "error")
-            value = f"{metrics['error']:.3f}" if measure == "MASE" else f"{metrics['error']:.2%}"
+            value = f"{metrics['error']:.3f}" if measure in ("MASE", "FID") else f"{metrics['error']:.2%}"
             rows.append(
                 {
                     "weights": f"`{weights_id}`",
@@ -237,6 +237,7 @@ ERROR_MEASURE = {
     "imagenet": "top-1 error",
     "forecasting": "MASE",
     "segmentation": "pixel error",
+    "generation": "FID",
 }
 
 

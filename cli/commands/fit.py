@@ -157,40 +157,19 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
     import sys
 
     import toolkit
-    from toolkit.tasks import get_task
+    from toolkit.tasks import get_task, task_class
 
     toolkit.model_info(model_name)
-    settings, task_build = {}, {}
-    if task_name == "forecasting":
-        settings = dict(data=_portable(series, data_dir), target=target, time_col=time_col, fill=fill, lookback=lookback,
-                        horizon=horizon, test_size=test_size, val_size=val_size, season=season, log_scale=log_scale,
-                        difference=difference)  # fmt: skip
-    if task_name == "folder":
-        if not data_dir:
-            raise click.UsageError("--task folder needs --data-dir with one sub-folder of images per class")
-        preprocessing = "tf"
-        if base_weights:
-            from toolkit import pretrained
-
-            source = pretrained.entry(base_weights)
-            preprocessing = source.get("task_settings", {}).get("preprocessing", "tf")
-            if source["arch"] != model_name:
-                click.echo(f"note: --weights {base_weights} is a {source['arch']}; fitting {source['arch']}", err=True)
-                model_name = source["arch"]
-        settings = dict(data=_portable(data_dir, None), image_size=image_size, preprocessing=preprocessing,
-                        base_weights=base_weights, freeze_base=freeze_base, seed=seed, per_class=per_class,
-                        classes=classes.split(",") if classes else None)  # fmt: skip
-    if task_name == "segmentation":
-        if not data_dir:
-            raise click.UsageError("--task segmentation needs --data-dir with image/ and label/ folders")
-        if padding != "same":
-            raise click.UsageError("training crops need --padding same; valid padding is for `toolkit summary unet`")
-        if tile % 2**depth:
-            raise click.UsageError(f"--tile must be divisible by 2**depth = {2**depth}")
-        settings = dict(data=_portable(data_dir, None), tile=tile, loss=loss, border_weight=border_weight, seed=seed)
-        task_build = {"base_filters": base_filters, "depth": depth}
-    if task_name == "generation":
-        settings = dict(model=model_name)
+    options = dict(series=series, target=target, time_col=time_col, fill=fill, lookback=lookback, horizon=horizon,
+                   test_size=test_size, val_size=val_size, season=season, log_scale=log_scale, difference=difference,
+                   base_weights=base_weights, freeze_base=freeze_base, image_size=image_size, classes=classes,
+                   per_class=per_class, padding=padding, base_filters=base_filters, depth=depth, loss=loss,
+                   border_weight=border_weight, tile=tile, seed=seed)  # fmt: skip
+    cls = task_class(task_name)
+    try:
+        settings, model_name, task_build = cls.from_options(model_name, data_dir, options)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     task = get_task(task_name, **settings)
     out = out or f"runs/{model_name}-{task_name}"
     from toolkit.tasks.base import make_strategy, prepare_out, run_fit, seed_everything
@@ -202,24 +181,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
         f" --lr {learning_rate:g} --optimizer {optimizer} --seed {seed} --augment {augment} --strategy {strategy}"
     )
     command += f" --limit {limit}" if limit else ""
-    if task_name == "forecasting":
-        command += (
-            f" --data {shlex.quote(str(settings['data']))} --lookback {lookback} --horizon {horizon} --fill {fill}"
-        )
-        for flag, value in (("--target", target), ("--time-col", time_col), ("--test-size", test_size),
-                            ("--val-size", val_size), ("--season", season)):  # fmt: skip
-            command += f" {flag} {shlex.quote(str(value))}" if value else ""
-        command += " --log-scale" if log_scale else ""
-        command += "".join(f" --difference {lag}" for lag in difference)
-    if task_name == "segmentation":
-        command += f" --data-dir {shlex.quote(str(data_dir))} --base-filters {base_filters} --depth {depth}"
-        command += f" --loss {loss} --border-weight {border_weight:g} --tile {tile}"
-    if task_name == "folder":
-        command += f" --data-dir {shlex.quote(str(data_dir))} --image-size {image_size}"
-        command += f" --weights {base_weights}" if base_weights else ""
-        command += " --freeze-base" if freeze_base else ""
-        command += f" --classes {shlex.quote(classes)}" if classes else ""
-        command += f" --per-class {per_class}" if per_class else ""
+    command += cls.flags(settings, options)
     command += "".join(f" --arg {shlex.quote(f'{k}={v!r}')}" for k, v in model_args)
     command += f" --out {shlex.quote(str(out))}"
     config = {
@@ -249,18 +211,3 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
     with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
         metrics = run_fit(task, model, train, validation, out=out, epochs=epochs, config=config, monitor=task.monitor, mode=task.mode, tensorboard=tensorboard)  # fmt: skip
     click.echo(json.dumps(metrics, indent=2))
-
-
-def _portable(path, data_dir):
-    """A series path relative to the data directory when it lies inside it (so catalog entries travel)."""
-    import pathlib
-
-    from toolkit.data.paths import data_dir as resolve
-
-    if not path:
-        return path
-    absolute = pathlib.Path(path).expanduser().resolve()
-    try:
-        return str(absolute.relative_to(resolve(data_dir).expanduser().resolve()))
-    except ValueError:
-        return str(absolute) if pathlib.Path(path).exists() else path

@@ -15,3 +15,14 @@ def data_dir(explicit=None):
     if os.environ.get("TOOLKIT_DATA"):
         return pathlib.Path(os.environ["TOOLKIT_DATA"]).expanduser()
     return pathlib.Path("~/.toolkit/data").expanduser()
+
+
+def portable(path, explicit=None):
+    """`path` relative to the data directory when it lies inside it, so recorded settings travel."""
+    if not path:
+        return path
+    absolute = pathlib.Path(path).expanduser().resolve()
+    try:
+        return str(absolute.relative_to(data_dir(explicit).expanduser().resolve()))
+    except ValueError:
+        return str(absolute) if pathlib.Path(path).exists() else str(path)

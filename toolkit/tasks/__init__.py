@@ -13,6 +13,16 @@ TASKS = {
 }
 
 
+def task_class(name):
+    """The task class registered under `name`."""
+    import importlib
+
+    if name not in TASKS:
+        raise ValueError(f"Unknown task {name!r}; choose one of {', '.join(sorted(TASKS))}. Received: task={name!r}")
+    module, cls = TASKS[name].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
 def get_task(name, **settings):
     """The task object registered under `name`.
 

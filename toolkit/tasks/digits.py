@@ -27,6 +27,14 @@ class DigitsTask:
     )
     monitor, mode = "val_accuracy", "max"
 
+    @staticmethod
+    def from_options(model_name, data_dir, o):
+        return {}, model_name, {}
+
+    @staticmethod
+    def flags(settings, o):
+        return ""
+
     # -- data --------------------------------------------------------------------------------
     def load(self, split, data_dir=None, limit=None):
         """(images (N, 28, 28, 1) float32 in [0, 1], labels (N,) int32) for train, validation or test."""

@@ -32,6 +32,40 @@ class FolderTask:
         self._cache = {}
         self.skipped = 0
 
+    @staticmethod
+    def from_options(model_name, data_dir, o):
+        """Settings, model name and extra builder arguments from `toolkit fit`'s options."""
+        from toolkit.data.paths import portable
+
+        if not data_dir:
+            raise ValueError("--task folder needs --data-dir with one sub-folder of images per class")
+        preprocessing = "tf"
+        if o["base_weights"]:
+            from toolkit import pretrained
+
+            source = pretrained.entry(o["base_weights"])
+            preprocessing = source.get("task_settings", {}).get("preprocessing", "tf")
+            if source["arch"] != model_name:
+                print(
+                    f"note: --weights {o['base_weights']} is a {source['arch']}; fitting {source['arch']}",
+                    file=sys.stderr,
+                )
+                model_name = source["arch"]
+        settings = dict(data=portable(data_dir), image_size=o["image_size"], preprocessing=preprocessing,
+                        base_weights=o["base_weights"], freeze_base=o["freeze_base"], seed=o["seed"],
+                        per_class=o["per_class"], classes=o["classes"].split(",") if o["classes"] else None)  # fmt: skip
+        return settings, model_name, {}
+
+    @staticmethod
+    def flags(settings, o):
+        import shlex
+
+        text = f" --data-dir {shlex.quote(str(settings['data']))} --image-size {o['image_size']}"
+        text += f" --weights {o['base_weights']}" if o["base_weights"] else ""
+        text += " --freeze-base" if o["freeze_base"] else ""
+        text += f" --classes {shlex.quote(o['classes'])}" if o["classes"] else ""
+        return text + (f" --per-class {o['per_class']}" if o["per_class"] else "")
+
     @property
     def labels(self):
         return self.settings["class_names"]

@@ -38,6 +38,36 @@ class ForecastingTask:
         }  # fmt: skip
         self._series = None
 
+    @staticmethod
+    def from_options(model_name, data_dir, o):
+        """Settings, model name and extra builder arguments from `toolkit fit`'s options."""
+        from toolkit.data.paths import portable
+
+        keys = (
+            "target",
+            "time_col",
+            "fill",
+            "lookback",
+            "horizon",
+            "test_size",
+            "val_size",
+            "season",
+            "log_scale",
+            "difference",
+        )
+        return {"data": portable(o["series"], data_dir), **{k: o[k] for k in keys}}, model_name, {}
+
+    @staticmethod
+    def flags(settings, o):
+        """The `toolkit fit` flags that reproduce these settings."""
+        import shlex
+
+        text = f" --data {shlex.quote(str(settings['data']))} --lookback {o['lookback']} --horizon {o['horizon']} --fill {o['fill']}"
+        for key in ("target", "time_col", "test_size", "val_size", "season"):
+            text += f" --{key.replace('_', '-')} {shlex.quote(str(o[key]))}" if o[key] else ""
+        text += " --log-scale" if o["log_scale"] else ""
+        return text + "".join(f" --difference {lag}" for lag in o["difference"])
+
     # -- data ------------------------------------------------------------------------------------
     def data_path(self, data_dir=None):
         data = self.settings["data"]

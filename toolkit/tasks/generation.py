@@ -27,6 +27,14 @@ class GenerationTask:
     def __init__(self, model=None, latent_dim=100):
         self.settings = {"model": model, "latent_dim": latent_dim}
 
+    @staticmethod
+    def from_options(model_name, data_dir, o):
+        return {"model": model_name}, model_name, {}
+
+    @staticmethod
+    def flags(settings, o):
+        return ""
+
     def pixel_range(self):
         return (0.0, 1.0) if self.settings["model"] == "gan_mlp" else (-1.0, 1.0)
 

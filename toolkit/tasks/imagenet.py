@@ -28,6 +28,10 @@ class ImageNetTask:
         self.settings = {"preprocessing": preprocessing, "size": size, "crop_fraction": crop_fraction}
         self._index = None
 
+    @staticmethod
+    def from_options(model_name, data_dir, o):
+        raise ValueError("ImageNet training is not supported here; fine-tune on your images with --task folder")
+
     @property
     def preprocessing(self):
         return f"{self.settings['preprocessing']} mode; resize to size/{self.settings['crop_fraction']}, centre crop"

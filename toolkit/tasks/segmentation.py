@@ -45,6 +45,31 @@ class SegmentationTask:
         }  # fmt: skip
         self._cache = {}
 
+    @staticmethod
+    def from_options(model_name, data_dir, o):
+        """Settings, model name and extra builder arguments from `toolkit fit`'s options."""
+        from toolkit.data.paths import portable
+
+        if not data_dir:
+            raise ValueError("--task segmentation needs --data-dir with image/ and label/ folders")
+        if o["padding"] != "same":
+            raise ValueError("training crops need --padding same; the valid-padding network is `toolkit summary unet`")
+        if o["tile"] % 2 ** o["depth"]:
+            raise ValueError(f"--tile must be divisible by 2**depth = {2 ** o['depth']}")
+        settings = dict(
+            data=portable(data_dir), tile=o["tile"], loss=o["loss"], border_weight=o["border_weight"], seed=o["seed"]
+        )
+        return settings, model_name, {"base_filters": o["base_filters"], "depth": o["depth"]}
+
+    @staticmethod
+    def flags(settings, o):
+        import shlex
+
+        return (
+            f" --data-dir {shlex.quote(str(settings['data']))} --base-filters {o['base_filters']} --depth {o['depth']}"
+            f" --loss {o['loss']} --border-weight {o['border_weight']:g} --tile {o['tile']}"
+        )
+
     # -- data ----------------------------------------------------------------------------------------
     def root(self, data_dir=None):
         data = self.settings["data"] or data_dir
