@@ -75,3 +75,15 @@ def test_weights_cli():
     assert json.loads(result.output)["params"] == 61_706
     result = CliRunner().invoke(toolkit, ["weights", "verify"])
     assert result.exit_code == 0, result.output
+
+
+def test_evaluate_writes_confusion_and_mistakes(data_dir, tmp_path):
+    result = CliRunner().invoke(toolkit, ["evaluate", "--weights", "lenet5.mnist", "--out", str(tmp_path / "e")])
+    assert result.exit_code == 0, result.output
+    assert f"test error {CATALOG['lenet5.mnist']['metrics']['mnist/test']['error']:.2%}" in result.output
+    for name in ("metrics.json", "confusion.csv", "confusion.png", "mistakes.png"):
+        assert (tmp_path / "e" / name).stat().st_size > 0
+    import pandas as pd
+
+    confusion = pd.read_csv(tmp_path / "e" / "confusion.csv", index_col=0)
+    assert confusion.to_numpy().sum() == 10_000
