@@ -113,6 +113,7 @@ def run_fit(task, model, train, validation, *, out, epochs, config, monitor, mod
     (out / "config.json").write_text(json.dumps(config, indent=2))
     timer = EpochTimer()
     callbacks = [
+        timer,  # first, so an epoch's time is its training and validation, not the saving after it
         keras.callbacks.BackupAndRestore(str(out / "backup")),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
         keras.callbacks.ModelCheckpoint(
@@ -122,7 +123,6 @@ def run_fit(task, model, train, validation, *, out, epochs, config, monitor, mod
             save_best_only=getattr(task, "save_best", True),
             save_weights_only=True,
         ),
-        timer,
     ]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard")))

@@ -117,6 +117,9 @@ class DigitsTask:
         shape = model.input_shape[1:]
         x, y = self.load("train", data_dir, limit)
         vx, vy = self.load("validation", data_dir, limit and max(limit // 10, batch_size))
+        small = np.prod(shape) <= 64 * 64 * 3
+        if augment == "none" and small:  # adapt once, not every batch
+            x, vx = np.asarray(self.adapt(x, shape)), np.asarray(self.adapt(vx, shape))
         train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
         train = train.batch(batch_size)
         if augment != "none":
@@ -126,8 +129,11 @@ class DigitsTask:
                 num_parallel_calls=tf.data.AUTOTUNE,
                 deterministic=True,
             )
-        train = train.map(lambda a, b: (self.adapt(a, shape), b), num_parallel_calls=tf.data.AUTOTUNE)
-        val = tf.data.Dataset.from_tensor_slices((vx, vy)).batch(512).map(lambda a, b: (self.adapt(a, shape), b))
+        if augment != "none" or not small:
+            train = train.map(lambda a, b: (self.adapt(a, shape), b), num_parallel_calls=tf.data.AUTOTUNE)
+        val = tf.data.Dataset.from_tensor_slices((vx, vy)).batch(512)
+        if not (augment == "none" and small):
+            val = val.map(lambda a, b: (self.adapt(a, shape), b))
         return train.prefetch(tf.data.AUTOTUNE), val.prefetch(tf.data.AUTOTUNE)
 
     # -- answers ---------------------------------------------------------------------------------
