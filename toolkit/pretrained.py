@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import pathlib
-import shutil
 
 WEIGHTS_DIR = pathlib.Path(os.environ.get("TOOLKIT_WEIGHTS", pathlib.Path(__file__).resolve().parents[1] / "weights"))
 CATALOG = WEIGHTS_DIR / "catalog.json"
@@ -165,7 +164,7 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False):
     model = registry.build_model(config["model"], **build_args)
     model.load_weights(str(run_dir / "best.weights.h5"))
     target = WEIGHTS_DIR / f"{weights_id}.weights.h5"
-    shutil.copyfile(run_dir / "best.weights.h5", target)
+    model.save_weights(target)  # the model's weights alone: the run's file also holds the optimizer's state
     result = task.evaluate(model, data_dir=data_dir)
     if hasattr(task, "residual_std"):
         task.settings["residual_std"] = task.residual_std(model, data_dir)

@@ -27,7 +27,8 @@ def list_(fmt):
                 "parameters": item["params"],
                 "evaluated on": split,
                 "error": metrics.get("error"),
-                "MB": round(item["file_size"] / 1e6, 2),
+                "MB": round(item["file_size"] / 1e6, 2) if item.get("file_size") else None,
+                "source": "downloaded (Keras cache)" if item.get("url") else "shipped",
             }
         )
     emit(rows, fmt)
