@@ -166,6 +166,7 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False):
     target = WEIGHTS_DIR / f"{weights_id}.weights.h5"
     model.save_weights(target)  # the model's weights alone: the run's file also holds the optimizer's state
     result = task.evaluate(model, data_dir=data_dir)
+    floor = task.floor(data_dir) if hasattr(task, "floor") else None
     if hasattr(task, "residual_std"):
         task.settings["residual_std"] = task.residual_std(model, data_dir)
     catalog[weights_id] = {
@@ -182,6 +183,7 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False):
         "preprocessing": task.preprocessing,
         "labels": task.labels,
         "metrics": {f"{result['dataset']}/{result['split']}": task.summary(result)},
+        **({"floor (real training digits against real test digits)": floor} if floor else {}),
         "recipe": {
             "command": config["command"],
             "epochs": config["epochs"],

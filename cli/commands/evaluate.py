@@ -69,6 +69,20 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
         return
     result = task.evaluate(model, data_dir=data_dir, limit=limit)
     summary = task.summary(result)
+    if task.name == "generation":
+        floor = task.floor(data_dir)
+        rows = [
+            {"images": name, "FID": round(r["fid"], 3), "Inception Score": round(r["inception_score"], 3),
+             "fewest of a digit": r["min_share"], "most of a digit": r["max_share"],
+             **({"requested digit read": r["conditional_accuracy"]} if "conditional_accuracy" in r else {})}
+            for name, r in ((f"{result['samples']:,} samples", result), ("real training digits (the floor)", floor))
+        ]  # fmt: skip
+        click.echo(f"{name}, judged by {result['judge']} ({result['judge_layer']}) against real test digits:")
+        emit(rows, "table")
+        if out:
+            pathlib.Path(out).mkdir(parents=True, exist_ok=True)
+            (pathlib.Path(out) / "metrics.json").write_text(json.dumps({"model": result, "floor": floor}, indent=2))
+        return
     if task.name == "segmentation":
         click.echo(
             f"{name} on {result['images']} held-out images of {result['dataset']}: pixel error {result['pixel_error']:.4f},"
