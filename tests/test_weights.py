@@ -18,7 +18,7 @@ def test_entry_file_hash_and_parameters(weights_id):
     assert item["arch"] == weights_id.split(".")[0] or weights_id.startswith("digits.")
     assert pretrained.sha256(pretrained.WEIGHTS_DIR / item["file"]) == item["sha256"]
     assert (pretrained.WEIGHTS_DIR / item["file"]).stat().st_size == item["file_size"]
-    assert item["file_size"] < 8_000_000, "shipped weight files stay small"
+    assert item["file_size"] < 12_000_000, "shipped weight files stay small"
     assert pretrained.build(weights_id).count_params() == item["params"]
     assert item["recipe"]["command"].startswith("toolkit fit ") and "--seed" in item["recipe"]["command"]
 
