@@ -75,6 +75,7 @@ def test_weights_cli():
     assert json.loads(result.output)["params"] == 61_706
     result = CliRunner().invoke(toolkit, ["weights", "verify"])
     assert result.exit_code == 0, result.output
+    assert "lenet5.mnist: ok" in result.output
 
 
 def test_evaluate_writes_confusion_and_mistakes(data_dir, tmp_path):

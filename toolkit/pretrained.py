@@ -101,6 +101,13 @@ def weights_file(weights_id):
     return path
 
 
+def is_available(weights_id):
+    """Whether the file of an entry is on this machine (shipped, or already in the Keras cache)."""
+    item = entry(weights_id)
+    cache = pathlib.Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser() / "models"
+    return (WEIGHTS_DIR / item["file"]).exists() or (cache / item["file"]).exists()
+
+
 def load_into(model, weights_id):
     """Load the catalog weights `weights_id` into an already built `model` (hash checked)."""
     path = weights_file(weights_id)
