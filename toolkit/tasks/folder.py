@@ -15,7 +15,6 @@ import numpy as np
 from toolkit import registry
 from toolkit.data.images import IMAGE_SUFFIXES, ImageError
 
-AUGMENT_FLIP = True
 
 
 class FolderTask:
