@@ -16,7 +16,6 @@ from toolkit import registry
 from toolkit.data.images import IMAGE_SUFFIXES, ImageError
 
 
-
 class FolderTask:
     name = "folder"
     monitor, mode = "val_accuracy", "max"
