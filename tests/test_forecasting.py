@@ -178,3 +178,9 @@ def test_fit_and_evaluate_forecasting_end_to_end(data_dir, tmp_path):
 def test_scaler_round_trip():
     scaler = Scaler.fit(np.array([[1.0], [2.0], [3.0]]))
     assert np.allclose(scaler.inverse(scaler.transform(np.array([[5.0]]))), 5.0)
+
+
+def test_repairs_are_reported_to_the_user(data_dir):
+    result = CliRunner().invoke(toolkit, ["evaluate", "--weights", "gru.temperatures"])
+    assert result.exit_code == 0, result.output
+    assert "2 missing timestamps" in result.output and "--fill interpolate" in result.output

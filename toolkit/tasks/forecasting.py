@@ -84,6 +84,15 @@ class ForecastingTask:
         if self._series is None:
             s = self.settings
             self._series = read_series(self.data_path(data_dir), s["time_col"], s["target"], s["fill"], s["columns"])
+            report = self._series.report
+            if report["missing_timestamps"] or report["nan_rows"] or report["unparseable_times"]:
+                import sys
+
+                print(
+                    f"note: {report['missing_timestamps']} missing timestamps, {report['nan_rows']} rows with missing"
+                    f" values and {report['unparseable_times']} unparseable times; handled by --fill {report['fill']}",
+                    file=sys.stderr,
+                )
             n = len(self._series.frame)
             s["test_size"] = s["test_size"] or max(1, n // 5)
             s["val_size"] = s["val_size"] or max(1, min(s["test_size"], n // 10))
