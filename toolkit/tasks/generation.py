@@ -144,7 +144,8 @@ class GenerationTask:
 
         mu_a, mu_b = a.mean(0), b.mean(0)
         cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-        root, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+        root = linalg.sqrtm(cov_a @ cov_b)
+        root = root[0] if isinstance(root, tuple) else root
         return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * np.real(root)))
 
     @staticmethod
