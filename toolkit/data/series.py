@@ -170,32 +170,29 @@ def windows(values, lookback, horizon=1, stride=1, target_index=0, start=0, end=
 
 @dataclasses.dataclass
 class Scaler:
-    """Standardisation with the mean and spread of the training part only (optionally of log values)."""
+    """Standardisation with the mean and spread of the training part only."""
 
     mean: np.ndarray
     std: np.ndarray
-    log: bool = False
 
     @classmethod
-    def fit(cls, values, log=False):
-        values = np.log(values) if log else np.asarray(values, "float64")
+    def fit(cls, values):
+        values = np.asarray(values, "float64")
         std = values.std(axis=0)
-        return cls(values.mean(axis=0), np.where(std == 0, 1.0, std), log)
+        return cls(values.mean(axis=0), np.where(std == 0, 1.0, std))
 
     def transform(self, values):
-        values = np.log(values) if self.log else np.asarray(values, "float64")
-        return (values - self.mean) / self.std
+        return (np.asarray(values, "float64") - self.mean) / self.std
 
     def inverse(self, values, column=0):
-        out = np.asarray(values) * self.std[column] + self.mean[column]
-        return np.exp(out) if self.log else out
+        return np.asarray(values) * self.std[column] + self.mean[column]
 
     def as_dict(self):
-        return {"mean": self.mean.tolist(), "std": self.std.tolist(), "log": self.log}
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
 
     @classmethod
     def from_dict(cls, d):
-        return cls(np.array(d["mean"]), np.array(d["std"]), d["log"])
+        return cls(np.array(d["mean"]), np.array(d["std"]))
 
 
 def detect_season(values, freq):

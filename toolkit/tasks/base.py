@@ -28,6 +28,17 @@ def make_strategy(name):
     raise ValueError(f"Unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}. Received: strategy={name!r}")
 
 
+def make_optimizer(name, learning_rate):
+    """The `--optimizer` choices: adam, adamw (weight decay 1e-4) or sgd (Nesterov momentum 0.9)."""
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate)
+    if name == "adamw":
+        return keras.optimizers.AdamW(learning_rate, weight_decay=1e-4)
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True)
+    raise ValueError(f"optimizer must be adam, adamw or sgd. Received: optimizer={name!r}")
+
+
 def cosine_schedule(epochs, learning_rate):
     """Cosine decay of the learning rate, per epoch, to 1 % of its start over the run."""
     import math

@@ -90,18 +90,10 @@ class DigitsTask:
             images = tf.repeat(images, channels, axis=-1)
         return images
 
-    def compile(self, model, optimizer="adam", learning_rate=1e-3, steps=None, epochs=None):
-        import keras
+    def compile(self, model, optimizer="adam", learning_rate=1e-3):
+        from toolkit.tasks.base import make_optimizer
 
-        if optimizer == "sgd":
-            opt = keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True)
-        elif optimizer == "adam":
-            opt = keras.optimizers.Adam(learning_rate)
-        elif optimizer == "adamw":
-            opt = keras.optimizers.AdamW(learning_rate, weight_decay=1e-4)
-        else:
-            raise ValueError(f"optimizer must be adam, adamw or sgd. Received: optimizer={optimizer!r}")
-        model.compile(opt, "sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(make_optimizer(optimizer, learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"])
 
     def callbacks(self, config):
         from toolkit.tasks.base import cosine_schedule

@@ -199,9 +199,9 @@ class FolderTask:
         return copied
 
     def compile(self, model, optimizer="adam", learning_rate=1e-3):
-        from toolkit.tasks.digits import DigitsTask
+        from toolkit.tasks.base import make_optimizer
 
-        DigitsTask.compile(self, model, optimizer, learning_rate)
+        model.compile(make_optimizer(optimizer, learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"])
 
     def callbacks(self, config):
         from toolkit.tasks.base import cosine_schedule

@@ -169,12 +169,9 @@ class ForecastingTask:
         return registry.build_model(model_name, **{**self.build_args(model_name), **kwargs})
 
     def compile(self, model, optimizer="adam", learning_rate=1e-3):
-        import keras
+        from toolkit.tasks.base import make_optimizer
 
-        opts = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "sgd": keras.optimizers.SGD}
-        if optimizer not in opts:
-            raise ValueError(f"optimizer must be adam, adamw or sgd. Received: optimizer={optimizer!r}")
-        model.compile(opts[optimizer](learning_rate), "mse", metrics=["mae"])
+        model.compile(make_optimizer(optimizer, learning_rate), "mse", metrics=["mae"])
 
     def callbacks(self, config):
         from toolkit.tasks.base import cosine_schedule

@@ -138,9 +138,12 @@ class SegmentationTask:
 
         if self.settings["border_weight"]:
             loss = keras.losses.BinaryCrossentropy()  # weighted per pixel by the border map
-        opts = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW, "sgd": keras.optimizers.SGD}
+        from toolkit.tasks.base import make_optimizer
+
         model.compile(
-            opts[optimizer](learning_rate), loss, metrics=[keras.metrics.BinaryIoU(target_class_ids=[1], name="iou")]
+            make_optimizer(optimizer, learning_rate),
+            loss,
+            metrics=[keras.metrics.BinaryIoU(target_class_ids=[1], name="iou")],
         )
 
     def callbacks(self, config):
