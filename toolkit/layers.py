@@ -201,3 +201,28 @@ class LocalResponseNormalization(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "depth": self.depth, "k": self.k, "alpha": self.alpha, "beta": self.beta}
+
+
+class ZeroPadShortcut(keras.layers.Layer):
+    """The CIFAR ResNets' parameter-free shortcut (He et al. 2016, option A).
+
+    Subsamples the map with `stride` and pads the new channels with zeros, so a residual block
+    that halves the map and doubles the width keeps an identity-like shortcut.
+    """
+
+    def __init__(self, filters, stride=2, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.stride = filters, stride
+
+    def call(self, inputs):
+        x = inputs[:, :: self.stride, :: self.stride, :]
+        extra = self.filters - x.shape[-1]
+        return ops.pad(x, [(0, 0), (0, 0), (0, 0), (extra // 2, extra - extra // 2)])
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, _ = input_shape
+        h, w = (None if s is None else -(-s // self.stride) for s in (h, w))
+        return (n, h, w, self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "stride": self.stride}

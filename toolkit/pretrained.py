@@ -146,11 +146,12 @@ def verify(weights_id):
     return True, f"{weights_id}: ok"
 
 
-def publish(run_dir, weights_id, *, data_dir=None, description="", force=False):
+def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, float16=False):
     """Add a finished `toolkit fit` run to the catalog as `weights_id`, evaluated on the test split.
 
-    Copies the run's best weights into weights/, measures the task's test metrics and records
-    them with the run's command, time per epoch and machine.
+    Copies the run's best weights into weights/ (as float16 with `float16`, half the size),
+    measures the task's test metrics with the file as shipped and records them with the run's
+    command, time per epoch, machine and per-epoch accuracies.
     """
     import platform
 
@@ -172,6 +173,9 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False):
     model.load_weights(str(run_dir / "best.weights.h5"))
     target = WEIGHTS_DIR / f"{weights_id}.weights.h5"
     model.save_weights(target)  # the model's weights alone: the run's file also holds the optimizer's state
+    if float16:
+        to_float16(target)
+        model.load_weights(str(target))
     result = task.evaluate(model, data_dir=data_dir)
     floor = task.floor(data_dir) if hasattr(task, "floor") else None
     if hasattr(task, "residual_std"):
@@ -195,8 +199,44 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False):
             "command": config["command"],
             "epochs": config["epochs"],
             "seconds_per_epoch": metrics["seconds_per_epoch"],
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
+            "machine": metrics.get("machine") or f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
+            **{k: config[k] for k in ("recipe", "backend", "epochs_asked") if k in config},
+            **({"concurrent_runs": metrics["concurrent_runs"]} if metrics.get("concurrent_runs", 1) > 1 else {}),
+            **({"stored_as": "float16"} if float16 else {}),
         },
+        **({"history": curves} if (curves := history(run_dir / "history.csv")) else {}),
     }
     save_catalog(catalog)
     return catalog[weights_id]
+
+
+def to_float16(path):
+    """Store every float32 array of a `.weights.h5` file as float16; Keras casts them back on loading."""
+    import h5py
+    import numpy as np
+
+    with h5py.File(path, "r+") as f:
+        names = []
+        f.visititems(lambda name, item: names.append(name) if isinstance(item, h5py.Dataset) else None)
+        for name in names:
+            if f[name].dtype == np.float32:
+                data = f[name][()].astype(np.float16)
+                del f[name]
+                f.create_dataset(name, data=data)
+    with h5py.File(path, "r") as src, h5py.File(f"{path}.tmp", "w") as dst:  # rewrite to drop the freed space
+        for key, value in src.attrs.items():
+            dst.attrs[key] = value
+        for key in src:
+            src.copy(key, dst)
+    os.replace(f"{path}.tmp", path)
+
+
+def history(history_csv):
+    """The per-epoch accuracies of a run (training and validation), for the reports' curves."""
+    import pandas as pd
+
+    if not pathlib.Path(history_csv).exists():
+        return {}
+    frame = pd.read_csv(history_csv)
+    keep = [c for c in ("accuracy", "val_accuracy") if c in frame]
+    return {c: [round(float(v), 4) for v in frame[c]] for c in keep}

@@ -69,11 +69,14 @@ def verify(weights_ids):
 @click.option("--description", default="", help="One sentence on what these weights are.")
 @click.option("--force", is_flag=True, help="Replace an existing entry.")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Data directory for the test evaluation.")
-def publish(run_dir, weights_id, description, force, data_dir):
+@click.option("--float16", is_flag=True, help="Store the weights as float16 (half the size); measured as stored.")
+def publish(run_dir, weights_id, description, force, data_dir, float16):
     """Add the finished `toolkit fit` run in RUN_DIR to the catalog, measured on the test split."""
     import json
 
     from toolkit import pretrained
 
-    item = pretrained.publish(run_dir, weights_id, data_dir=data_dir, description=description, force=force)
+    item = pretrained.publish(
+        run_dir, weights_id, data_dir=data_dir, description=description, force=force, float16=float16
+    )
     click.echo(json.dumps(item["metrics"], indent=2))

@@ -27,14 +27,14 @@ def _lrn(x, lrn, name):
     return LocalResponseNormalization(name=name)(x)
 
 
-def _classifier(x, *, include_top, pooling, num_classes, classifier_activation, dropout):
+def _classifier(x, *, include_top, pooling, num_classes, classifier_activation, dropout, units=4096):
     if not include_top:
         return global_pool(x, pooling)
     x = keras.layers.Flatten(name="flatten")(x)
     for i in (1, 2):
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"fc{i}_dropout")(x)
-        x = keras.layers.Dense(4096, activation="relu", name=f"fc{i}")(x)
+        x = keras.layers.Dense(units, activation="relu", name=f"fc{i}")(x)
     return keras.layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
 
 
@@ -159,5 +159,62 @@ def zfnet(
         num_classes=num_classes,
         classifier_activation=classifier_activation,
         dropout=dropout,
+    )
+    return finish(inputs, x, name=name, weights=weights)
+
+
+@register(
+    family="alexnet",
+    year=2012,
+    authors="Krizhevsky, Sutskever, Hinton",
+    paper="ImageNet classification with deep convolutional neural networks",
+    tasks=("folder",),
+    input_shape=(32, 32, 3),
+    min_input_size=8,
+    params_basis="computed",
+    variant="small-input (32x32): 5x5/1 first layer, one GPU tower's widths (48-128-192-192-128), fc 512",
+)
+def alexnet_cifar(
+    *,
+    include_top=True,
+    weights=None,
+    input_shape=None,
+    pooling=None,
+    num_classes=10,
+    classifier_activation="softmax",
+    lrn=False,
+    dropout=0.5,
+    name="alexnet_cifar",
+):
+    """AlexNet's layout for 32x32 images (CIFAR-10): 2,248,906 parameters.
+
+    conv1 48@5x5/1, max-pool 3/2 (16x16), conv2 128@5x5, max-pool (8x8), conv3 192, conv4 192,
+    conv5 128 (3x3), max-pool (4x4), fc 512, 512, `num_classes`.
+
+    Departs from the paper: a 5x5 stride-1 first layer instead of 11x11 stride 4 (the images are
+    7 times smaller), the widths of one of the paper's two GPU towers, and fully connected layers
+    of 512 instead of 4096 so the weights stay small.
+    """
+    check_pooling(pooling, name)
+    shape = check_input_shape(input_shape, (32, 32, 3), name=name, min_size=8)
+    inputs = keras.Input(shape, name="inputs")
+    x = _conv(inputs, 48, 5, "conv1")
+    x = _lrn(x, lrn, "conv1_lrn")
+    x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
+    x = _conv(x, 128, 5, "conv2")
+    x = _lrn(x, lrn, "conv2_lrn")
+    x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool2")(x)
+    x = _conv(x, 192, 3, "conv3")
+    x = _conv(x, 192, 3, "conv4")
+    x = _conv(x, 128, 3, "conv5")
+    x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool5")(x)
+    x = _classifier(
+        x,
+        include_top=include_top,
+        pooling=pooling,
+        num_classes=num_classes,
+        classifier_activation=classifier_activation,
+        dropout=dropout,
+        units=512,
     )
     return finish(inputs, x, name=name, weights=weights)

@@ -24,16 +24,21 @@ INCEPTION = {
 }
 
 
-def _conv(x, filters, kernel, name, strides=1):
-    return keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", activation="relu", name=name)(x)
+def _conv(x, filters, kernel, name, strides=1, batch_norm=False):
+    if not batch_norm:
+        return keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", activation="relu", name=name)(x)
+    x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False, name=name)(x)
+    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    return keras.layers.Activation("relu", name=f"{name}_relu")(x)
 
 
-def inception_module(x, filters, name, module="reduced"):
+def inception_module(x, filters, name, module="reduced", batch_norm=False):
     """One inception module: 1x1, 3x3, 5x5 convolutions and 3x3 max-pooling side by side.
 
     `module="reduced"` is the paper's Figure 2(b): 1x1 convolutions reduce the channels before
     the 3x3 and 5x5 convolutions and project the pooled branch. `module="naive"` is Figure 2(a):
-    the same branches without reductions, whose output only grows.
+    the same branches without reductions, whose output only grows. `batch_norm` puts batch
+    normalisation between each convolution and its ReLU.
     """
     n1, r3, n3, r5, n5, proj = filters
     if module == "naive":
@@ -45,11 +50,12 @@ def inception_module(x, filters, name, module="reduced"):
         ]
     else:
         pool = keras.layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
+        bn = {"batch_norm": batch_norm}
         branches = [
-            _conv(x, n1, 1, f"{name}_1x1"),
-            _conv(_conv(x, r3, 1, f"{name}_3x3_reduce"), n3, 3, f"{name}_3x3"),
-            _conv(_conv(x, r5, 1, f"{name}_5x5_reduce"), n5, 5, f"{name}_5x5"),
-            _conv(pool, proj, 1, f"{name}_pool_proj"),
+            _conv(x, n1, 1, f"{name}_1x1", **bn),
+            _conv(_conv(x, r3, 1, f"{name}_3x3_reduce", **bn), n3, 3, f"{name}_3x3", **bn),
+            _conv(_conv(x, r5, 1, f"{name}_5x5_reduce", **bn), n5, 5, f"{name}_5x5", **bn),
+            _conv(pool, proj, 1, f"{name}_pool_proj", **bn),
         ]
     return keras.layers.Concatenate(name=f"{name}_output")(branches)
 
@@ -133,3 +139,53 @@ def googlenet(
     else:
         x = global_pool(x, pooling)
     return finish(inputs, [x, *aux] if aux else x, name=name, weights=weights)
+
+
+@register(
+    family="googlenet",
+    year=2014,
+    authors="Szegedy, Liu, Jia, Sermanet, Reed, Anguelov, Erhan, Vanhoucke, Rabinovich",
+    paper="Going deeper with convolutions",
+    tasks=("folder",),
+    input_shape=(32, 32, 3),
+    min_input_size=8,
+    params_basis="computed",
+    variant="small-input (32x32): one 3x3 stem convolution, half widths, batch norm",
+)
+def googlenet_cifar(
+    *,
+    include_top=True,
+    weights=None,
+    input_shape=None,
+    pooling=None,
+    num_classes=10,
+    classifier_activation="softmax",
+    dropout=0.4,
+    name="googlenet_cifar",
+):
+    """GoogLeNet's nine inception modules for 32x32 images (CIFAR-10).
+
+    A 3x3 convolution of 96 maps, inception 3a-3b at 32x32, max-pool, 4a-4e at 16x16, max-pool,
+    5a-5b at 8x8, global average pooling, dropout and the classifier.
+
+    Departs from the paper: the stem (7x7/2 convolution, two pools, LRN) becomes one 3x3
+    convolution because the images are 7 times smaller; every module has half the paper's
+    widths; batch normalisation follows each convolution (as in Inception v2 and torchvision's
+    GoogLeNet); no auxiliary classifiers.
+    """
+    check_pooling(pooling, name)
+    shape = check_input_shape(input_shape, (32, 32, 3), name=name, min_size=8)
+    inputs = keras.Input(shape, name="inputs")
+    x = _conv(inputs, 96, 3, "conv1_3x3", batch_norm=True)
+    for stage in INCEPTION:
+        if stage in ("4a", "5a"):
+            x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{stage[0]}_3x3")(x)
+        half = tuple(f // 2 for f in INCEPTION[stage])
+        x = inception_module(x, half, f"inception_{stage}", batch_norm=True)
+    if include_top:
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+        x = keras.layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
+    else:
+        x = global_pool(x, pooling)
+    return finish(inputs, x, name=name, weights=weights)

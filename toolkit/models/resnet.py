@@ -209,3 +209,88 @@ plain34 = _variant(
     "Plain-34: ResNet-34 without its shortcuts; the paper shows it trains worse than Plain-18.",
     params_basis="computed",
 )
+
+
+def cifar_resnet(
+    blocks,
+    *,
+    residual=True,
+    include_top=True,
+    weights=None,
+    input_shape=None,
+    pooling=None,
+    num_classes=10,
+    classifier_activation="softmax",
+    name="resnet_cifar",
+):
+    """The CIFAR-10 ResNet of the paper's section 4.2: 6n+2 layers on 32x32 images.
+
+    A 3x3 convolution of 16 maps, three stages of `blocks` basic blocks with 16, 32 and 64 maps
+    (32x32, 16x16, 8x8), global average pooling and the classifier. Shortcuts are identities,
+    with zero-padded channels where the width doubles (option A: no extra parameters); with
+    `residual=False` the same stack without shortcuts (the paper's plain net).
+    """
+    from toolkit.layers import ZeroPadShortcut
+
+    check_pooling(pooling, name)
+    shape = check_input_shape(input_shape, (32, 32, 3), name=name, min_size=8)
+
+    def conv(x, filters, stride, conv_name):
+        return keras.layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False,
+                                   kernel_initializer="he_normal", name=conv_name)(x)  # fmt: skip
+
+    def bn(x, bn_name):
+        return keras.layers.BatchNormalization(axis=3, name=bn_name)(x)
+
+    inputs = keras.Input(shape, name="inputs")
+    x = keras.layers.Activation("relu", name="conv1_relu")(bn(conv(inputs, 16, 1, "conv1_conv"), "conv1_bn"))
+    for stage, filters in enumerate((16, 32, 64), start=2):
+        for block in range(1, blocks + 1):
+            block_name = f"conv{stage}_block{block}"
+            stride = 2 if stage > 2 and block == 1 else 1
+            skip = ZeroPadShortcut(filters, stride, name=f"{block_name}_0_pad")(x) if stride > 1 else x
+            y = bn(conv(x, filters, stride, f"{block_name}_1_conv"), f"{block_name}_1_bn")
+            y = keras.layers.Activation("relu", name=f"{block_name}_1_relu")(y)
+            y = bn(conv(y, filters, 1, f"{block_name}_2_conv"), f"{block_name}_2_bn")
+            if residual:
+                y = keras.layers.Add(name=f"{block_name}_add")([skip, y])
+            x = keras.layers.Activation("relu", name=f"{block_name}_out")(y)
+    if include_top:
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = keras.layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
+    else:
+        x = global_pool(x, pooling)
+    return finish(inputs, x, name=name, weights=weights)
+
+
+_CIFAR = dict(
+    _RESNET,
+    tasks=("folder",),
+    input_shape=(32, 32, 3),
+    min_input_size=8,
+    variant="the paper's CIFAR-10 network (section 4.2), not an ImageNet one: 16-32-64 maps, option A shortcuts",
+)
+
+
+def _cifar_variant(key, blocks, residual, doc, **facts):
+    def builder(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=10,
+                classifier_activation="softmax", name=key):  # fmt: skip
+        return cifar_resnet(blocks, residual=residual, include_top=include_top, weights=weights,
+                            input_shape=input_shape, pooling=pooling, num_classes=num_classes,
+                            classifier_activation=classifier_activation, name=name)  # fmt: skip
+
+    builder.__name__ = key
+    builder.__doc__ = doc
+    return register(**_CIFAR, **facts)(builder)
+
+
+resnet20 = _cifar_variant("resnet20", 3, True, "ResNet-20 for CIFAR-10 (n=3): 0.27 M parameters, 8.75 % test error in the paper.",
+                          published_params=270_000, params_basis="the paper's Table 6 (0.27 M)",
+                          errors={"cifar10_test_error": 0.0875})  # fmt: skip
+resnet56 = _cifar_variant("resnet56", 9, True, "ResNet-56 for CIFAR-10 (n=9): 0.85 M parameters, 6.97 % test error in the paper.",
+                          published_params=850_000, params_basis="the paper's Table 6 (0.85 M)",
+                          errors={"cifar10_test_error": 0.0697})  # fmt: skip
+plain20 = _cifar_variant("plain20", 3, False, "Plain-20: ResNet-20 without its shortcuts (the paper's Figure 6, left).",
+                         params_basis="computed")  # fmt: skip
+plain56 = _cifar_variant("plain56", 9, False, "Plain-56: ResNet-56 without its shortcuts; in the paper it trains worse than Plain-20.",
+                         params_basis="computed")  # fmt: skip

@@ -106,3 +106,46 @@ vgg19 = _variant(
     params_basis="keras.applications, torchvision",
     errors={"ilsvrc_place": 2, "ilsvrc_top5_error": 0.073, "single_top1_error": 0.287, "single_top5_error": 0.100},
 )
+
+
+def vgg_cifar(convs_per_block, *, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=10,
+              classifier_activation="softmax", name="vgg_cifar"):  # fmt: skip
+    """A VGG configuration for 32x32 images: half the widths, batch norm, one classifier layer."""
+    check_pooling(pooling, name)
+    shape = check_input_shape(input_shape, (32, 32, 3), name=name, min_size=32)
+    inputs = keras.Input(shape, name="inputs")
+    x = inputs
+    for block, (convs, filters) in enumerate(zip(convs_per_block, FILTERS), start=1):
+        for i in range(1, convs + 1):
+            x = keras.layers.Conv2D(filters // 2, 3, padding="same", use_bias=False, name=f"block{block}_conv{i}")(x)
+            x = keras.layers.BatchNormalization(name=f"block{block}_bn{i}")(x)
+            x = keras.layers.Activation("relu", name=f"block{block}_relu{i}")(x)
+        x = keras.layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
+    if include_top:
+        x = keras.layers.Flatten(name="flatten")(x)
+        x = keras.layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
+    else:
+        x = global_pool(x, pooling)
+    return finish(inputs, x, name=name, weights=weights)
+
+
+def _cifar_variant(key, config):
+    def builder(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=10,
+                classifier_activation="softmax", name=key):  # fmt: skip
+        return vgg_cifar(CONFIGS[config], include_top=include_top, weights=weights, input_shape=input_shape,
+                         pooling=pooling, num_classes=num_classes, classifier_activation=classifier_activation,
+                         name=name)  # fmt: skip
+
+    builder.__name__ = key
+    builder.__doc__ = (
+        f"{config.upper()} for 32x32 images (CIFAR-10): the same {sum(CONFIGS[config])} 3x3 convolutions and five "
+        "pools, down to 1x1.\n\nDeparts from the paper: half the widths (32 to 256 maps), batch normalisation "
+        "after each convolution (2015, a year after VGG) and one classifier layer instead of three."
+    )
+    variant = "small-input (32x32): half widths, batch norm, one classifier layer"
+    return register(**{**_VGG, "tasks": ("folder",), "input_shape": (32, 32, 3)}, params_basis="computed",
+                    variant=variant)(builder)  # fmt: skip
+
+
+vgg11_cifar = _cifar_variant("vgg11_cifar", "vgg11")
+vgg16_cifar = _cifar_variant("vgg16_cifar", "vgg16")

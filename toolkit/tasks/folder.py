@@ -82,7 +82,8 @@ class FolderTask:
             raise ValueError("the folder task needs a folder of <class>/<image>: pass --data-dir")
         path = pathlib.Path(self.settings["data"] or data_dir)
         if not path.exists() and not path.is_absolute():
-            path = resolve_data_dir() / path
+            # a folder the weights were trained on, named relative to the data directory
+            path = (pathlib.Path(data_dir) if data_dir else resolve_data_dir()) / path
         if not path.is_dir():
             raise ValueError(f"{path}: no such folder")
         return path
@@ -260,7 +261,11 @@ class FolderTask:
         images, labels = self.split(data_dir, split)
         if limit:
             images, labels = images[:limit], labels[:limit]
+        import time
+
+        start = time.perf_counter()
         predicted = self.probabilities(model, images).argmax(1)
+        seconds = time.perf_counter() - start
         names = self.settings["class_names"]
         per_class = {names[c]: float((predicted[labels == c] == c).mean()) for c in np.unique(labels)}
         wrong = predicted != labels
@@ -275,7 +280,8 @@ class FolderTask:
             "chance_error": float(1 - 1 / len(names)),
             "skipped_files": self.skipped,
             "per_class_accuracy": per_class,
+            "images_per_second": round(len(labels) / seconds, 1),
         }
 
     def summary(self, result):
-        return {k: result[k] for k in ("images", "mistakes", "error", "accuracy")}
+        return {k: result[k] for k in ("images", "mistakes", "error", "accuracy", "images_per_second")}

@@ -1,0 +1,198 @@
+"""The CIFAR-10 benchmark of the CNN families: one seeded recipe, the same budget for every net.
+
+    python benchmarks/cifar10.py --epochs 40 --out runs/cifar10 [--models resnet20,plain20]
+        [--deadline SECONDS] [--mixed-precision]
+
+Trains each model in its own process, all at once (they share one GPU well: each is small), on
+the 45,000 training images of `$TOOLKIT_DATA/cifar10` that the folder task keeps for training
+(5,000 are held out for validation, as in the ResNet paper's section 4.2). It writes one run folder
+per model, `OUT/<model>/` with config.json, best.weights.h5 (best validation accuracy),
+history.csv and metrics.json: the files `toolkit weights publish` takes, which then measures the
+test error on the 10,000 test images.
+
+The recipe, shared by every family (the ResNet paper's, on a shorter schedule): SGD with Nesterov
+momentum 0.9, batch 128, weight decay 5e-4, one warm-up epoch at a tenth of the learning rate
+(as the paper does for ResNet-110), then cosine decay per epoch;
+random crops of the image padded by 4 pixels and horizontal flips. The learning rate is 0.1,
+except 0.01 for the two nets without batch normalisation (LeNet-5 and AlexNet), which diverge
+at 0.1. It runs on any Keras backend; the shipped weights were trained with JAX on one GPU.
+
+With `--deadline`, a model whose measured epoch time would overrun the deadline trains for
+fewer epochs: the number is fixed after its second epoch (the warm-up epoch does not depend on
+it) and recorded, so rerunning with `--epochs` set to that number repeats the run.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+MODELS = ("lenet5", "alexnet_cifar", "vgg11_cifar", "vgg16_cifar", "googlenet_cifar",
+          "plain20", "plain56", "resnet20", "resnet56")  # fmt: skip
+LEARNING_RATES = {"lenet5": 0.01, "alexnet_cifar": 0.01}
+TASK_SETTINGS = dict(data="cifar10", image_size=32, validation_split=0.1, preprocessing="tf", seed=0)
+
+
+def build_args(model):
+    return {"input_shape": [32, 32, 3], "num_classes": 10}
+
+
+def augment(images, rng, pad=4):
+    """Random crops of the zero-padded images and random horizontal flips."""
+    n, h, w, _ = images.shape
+    padded = np.pad(images, [(0, 0), (pad, pad), (pad, pad), (0, 0)])
+    dy, dx = rng.integers(0, 2 * pad + 1, n), rng.integers(0, 2 * pad + 1, n)
+    rows = dy[:, None] + np.arange(h)
+    cols = dx[:, None] + np.arange(w)
+    flip = rng.random(n) < 0.5
+    cols[flip] = cols[flip][:, ::-1]
+    return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
+
+
+def learning_rate(epoch, epochs, peak):
+    """A tenth of `peak` for the first epoch, then cosine decay from `peak` per epoch."""
+    if epoch == 0:
+        return peak * 0.1
+    return peak * 0.5 * (1 + np.cos(np.pi * (epoch - 1) / max(epochs - 1, 1)))
+
+
+def machine():
+    try:
+        gpu = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=20).stdout.strip().splitlines()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        gpu = []
+    return f"{platform.machine()}, {os.cpu_count()} CPU cores, " + (f"GPU {gpu[0]}" if gpu else "no GPU")
+
+
+def prepare_data(cache):
+    """Decode the train and validation splits once (as the folder task does) into `cache`."""
+    from toolkit.data.imagenet import preprocess
+    from toolkit.tasks.folder import FolderTask
+
+    task = FolderTask(**TASK_SETTINGS)
+    arrays = {}
+    for split in ("train", "validation"):
+        x, y = task.split(which=split)
+        arrays[f"{split}_x"], arrays[f"{split}_y"] = preprocess(x, "tf").astype("float32"), y
+    np.savez(cache, **arrays)
+    return task.settings["class_names"]
+
+
+def train(model_name, args):
+    """Train one model; runs in its own process."""
+    import keras
+
+    import toolkit
+
+    if args.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    keras.utils.set_random_seed(args.seed)
+    data = np.load(args.cache)
+    x, y, vx, vy = data["train_x"], data["train_y"], data["validation_x"], data["validation_y"]
+    out = pathlib.Path(args.out) / model_name
+    out.mkdir(parents=True, exist_ok=True)
+    model = toolkit.build_model(model_name, **build_args(model_name))
+    peak = LEARNING_RATES.get(model_name, 0.1)
+    optimizer = keras.optimizers.SGD(peak, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
+    callbacks = [
+        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
+        keras.callbacks.ModelCheckpoint(str(out / "best.weights.h5"), monitor="val_accuracy", mode="max",
+                                        save_best_only=True, save_weights_only=True),  # fmt: skip
+    ]
+    rng = np.random.default_rng(args.seed)
+    epochs, times, epoch = args.epochs, [], 0
+    start = time.time()
+    while epoch < epochs:
+        optimizer.learning_rate = learning_rate(epoch, epochs, peak)
+        began = time.perf_counter()
+        model.fit(augment(x, rng), y, batch_size=128, epochs=epoch + 1, initial_epoch=epoch, shuffle=True,
+                  validation_data=(vx, vy), callbacks=callbacks, verbose=0)  # fmt: skip
+        times.append(time.perf_counter() - began)
+        if epoch == 1 and args.deadline:
+            left = args.deadline - (time.time() - args.started) - 30
+            epochs = max(2, min(epochs, 2 + int(left // times[-1])))
+        print(f"{model_name}: epoch {epoch + 1}/{epochs} in {times[-1]:.1f} s", flush=True)
+        epoch += 1
+    command = f"KERAS_BACKEND={keras.backend.backend()} python benchmarks/cifar10.py --models {model_name}"
+    command += f" --epochs {epochs} --seed {args.seed}"
+    command += " --mixed-precision" if args.mixed_precision else ""
+    config = {"model": model_name, "task": "folder", "task_settings": {**TASK_SETTINGS, "class_names": args.classes},
+              "build": build_args(model_name), "epochs": epochs, "epochs_asked": args.epochs, "command": command,
+              "recipe": {"optimizer": "sgd, nesterov momentum 0.9", "learning_rate": peak, "batch_size": 128,
+                         "weight_decay": 5e-4, "augment": "pad 4 + random crop, horizontal flip",
+                         "precision": "mixed_bfloat16" if args.mixed_precision else "float32"},
+              "backend": keras.backend.backend()}  # fmt: skip
+    (out / "config.json").write_text(json.dumps(config, indent=2))
+    metrics = {"epochs": epochs, "seconds": round(time.time() - start, 1),
+               "seconds_per_epoch": round(float(np.median(times[1:] or times)), 2),
+               "epoch_seconds": [round(t, 3) for t in times], "parameters": model.count_params(),
+               "machine": args.machine, "concurrent_runs": args.concurrent}  # fmt: skip
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="runs/cifar10")
+    parser.add_argument("--deadline", type=float, help="seconds from the start by which every model must finish")
+    parser.add_argument("--mixed-precision", action="store_true", help="bfloat16 compute (on a GPU)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--cache", help=argparse.SUPPRESS)
+    parser.add_argument("--classes", type=lambda s: s.split(","), help=argparse.SUPPRESS)
+    parser.add_argument("--started", type=float, default=time.time(), help=argparse.SUPPRESS)
+    parser.add_argument("--machine", help=argparse.SUPPRESS)
+    parser.add_argument("--concurrent", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return train(args.worker, args)
+    models = args.models.split(",")
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown:
+        parser.error(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}")
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = out / "cifar10-cache.npz"
+    classes = prepare_data(cache)
+    print(f"decoded CIFAR-10 in {time.time() - args.started:.0f} s", flush=True)
+    environment = {**os.environ, "XLA_PYTHON_CLIENT_PREALLOCATE": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    common = ["--epochs", str(args.epochs), "--seed", str(args.seed), "--out", str(out), "--cache", str(cache),
+              "--classes", ",".join(classes), "--started", str(args.started), "--machine", machine(),
+              "--concurrent", str(len(models))]  # fmt: skip
+    common += ["--deadline", str(args.deadline)] if args.deadline else []
+    common += ["--mixed-precision"] if args.mixed_precision else []
+    workers = {}
+    for name in models:
+        log = open(out / f"{name}.log", "w")
+        workers[name] = subprocess.Popen([sys.executable, __file__, "--worker", name, *common], env=environment,
+                                         stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    failed = []
+    for name, worker in workers.items():
+        try:
+            wait = args.deadline + 60 - (time.time() - args.started) if args.deadline else None
+            failed += [name] if worker.wait(timeout=max(wait, 1) if wait else None) != 0 else []
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            failed.append(name)
+    cache.unlink()
+    for name in models:
+        if (out / name / "metrics.json").exists():
+            history = (out / name / "history.csv").read_text().strip().splitlines()
+            print(f"{name}: {len(history) - 1} epochs; last: {history[-1]}")
+    if failed:
+        print(f"failed: {', '.join(failed)} (see {out}/<model>.log)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
