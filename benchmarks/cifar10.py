@@ -104,8 +104,13 @@ def train(model_name, args):
     model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
     callbacks = [
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
-        keras.callbacks.ModelCheckpoint(str(out / "best.weights.h5"), monitor="val_accuracy", mode="max",
-                                        save_best_only=True, save_weights_only=True),  # fmt: skip
+        keras.callbacks.ModelCheckpoint(
+            str(out / "best.weights.h5"),
+            monitor="val_accuracy",
+            mode="max",
+            save_best_only=True,
+            save_weights_only=True,
+        ),  # fmt: skip
     ]
     rng = np.random.default_rng(args.seed)
     epochs, times, epoch = args.epochs, [], 0

@@ -162,3 +162,36 @@ def test_min_input_size_is_exact(name):
     if side > 1:
         with pytest.raises(ValueError, match="at least"):
             toolkit.build_model(name, input_shape=(side - 1, side - 1, channels))
+
+
+@pytest.mark.parametrize("name, paper", [("resnet20", 0.27e6), ("resnet56", 0.85e6)])
+def test_cifar_resnets_have_the_papers_size(name, paper):
+    residual = toolkit.build_model(name)
+    plain = toolkit.build_model(name.replace("resnet", "plain"))
+    trainable = sum(int(np.prod(w.shape)) for w in residual.trainable_weights)
+    assert round(trainable / 1e6, 2) == paper / 1e6  # Table 6 gives two decimals
+    assert plain.count_params() == residual.count_params()  # option A shortcuts have no parameters
+    assert not any(layer.name.endswith("_add") for layer in plain.layers)
+    assert len(residual.layers) > len(plain.layers)
+    depth = sum(type(layer).__name__ in ("Conv2D", "Dense") for layer in residual.layers)
+    assert depth == int(name[len("resnet") :])  # 6n + 2 weighted layers
+
+
+def test_zero_pad_shortcut_subsamples_and_pads_channels():
+    from toolkit.layers import ZeroPadShortcut
+
+    x = np.arange(2 * 4 * 4 * 3, dtype="float32").reshape(2, 4, 4, 3)
+    y = np.asarray(ZeroPadShortcut(8, stride=2)(x))
+    assert y.shape == (2, 2, 2, 8)
+    assert np.array_equal(y[..., 2:5], x[:, ::2, ::2, :])  # the old maps in the middle, zeros around
+    assert not y[..., :2].any() and not y[..., 5:].any()
+
+
+@pytest.mark.parametrize(
+    "name, params", [("alexnet_cifar", 2_248_906), ("vgg11_cifar", 2_312_938), ("vgg16_cifar", 3_689_066)]
+)
+def test_small_input_variants_state_their_size_and_departures(name, params):
+    model = toolkit.build_model(name)
+    assert model.input_shape == (None, 32, 32, 3) and model.output_shape == (None, 10)
+    assert model.count_params() == params
+    assert toolkit.model_info(name).variant.startswith("small-input")

@@ -62,3 +62,104 @@ def forecast_figure(task, model, future, path):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def _label_points(ax, xs, ys, labels):
+    for x, y, label in zip(xs, ys, labels):
+        ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=8)
+
+
+def error_vs_parameters(history, path):
+    """Error against parameters (log scale), one labelled point per network: ImageNet and CIFAR-10."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    imagenet = history.dropna(subset=["parameters", "ILSVRC top-5 error (challenge entry)"])
+    axes[0].scatter(imagenet["parameters"], imagenet["ILSVRC top-5 error (challenge entry)"] * 100)
+    _label_points(axes[0], imagenet["parameters"], imagenet["ILSVRC top-5 error (challenge entry)"] * 100,
+                  imagenet["network"])  # fmt: skip
+    axes[0].set_title("ImageNet: published challenge top-5 error\nagainst parameters measured here")
+    cifar = history.dropna(subset=["CIFAR-10 parameters", "CIFAR-10 test error"])
+    axes[1].scatter(cifar["CIFAR-10 parameters"], cifar["CIFAR-10 test error"] * 100, color="tab:orange")
+    _label_points(axes[1], cifar["CIFAR-10 parameters"], cifar["CIFAR-10 test error"] * 100, cifar["network"])
+    axes[1].set_title("CIFAR-10: test error of the small-input variants,\nmeasured here")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("parameters")
+        ax.set_ylabel("error (%)")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def error_vs_year(history, path):
+    """Published ILSVRC top-5 error and measured CIFAR-10 test error against the year of each network."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    imagenet = history.dropna(subset=["ILSVRC top-5 error (challenge entry)"]).drop_duplicates("year")
+    ax.plot(imagenet["year"], imagenet["ILSVRC top-5 error (challenge entry)"] * 100, "o-",
+            label="ILSVRC winner's top-5 error (published)")  # fmt: skip
+    _label_points(ax, imagenet["year"], imagenet["ILSVRC top-5 error (challenge entry)"] * 100, imagenet["network"])
+    cifar = history.dropna(subset=["CIFAR-10 test error"])
+    ax.plot(cifar["year"], cifar["CIFAR-10 test error"] * 100, "s", color="tab:orange",
+            label="CIFAR-10 test error (measured here)")  # fmt: skip
+    _label_points(ax, cifar["year"], cifar["CIFAR-10 test error"] * 100, cifar["network"])
+    ax.set_xlabel("year")
+    ax.set_ylabel("error (%)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plain_vs_residual(curves, path):
+    """Training (dashed) and validation (solid) error per epoch of plain and residual nets (He et al. Fig. 6)."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    for ax, kind in zip(axes, ("plain", "resnet")):
+        for (name, history), color in zip(sorted(curves.items()), plt.cm.tab10.colors):
+            if not name.startswith(kind):
+                continue
+            epochs = np.arange(1, len(history["accuracy"]) + 1)
+            ax.plot(epochs, 100 - 100 * np.array(history["accuracy"]), "--", color=color, label=f"{name} training")
+            ax.plot(epochs, 100 - 100 * np.array(history["val_accuracy"]), "-", color=color,
+                    label=f"{name} validation")  # fmt: skip
+        ax.set_title("plain networks" if kind == "plain" else "residual networks")
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    axes[0].set_ylabel("error (%)")
+    axes[0].set_ylim(0, 60)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+ACTIVATIONS = {
+    "step (perceptron)": lambda x: (x >= 0).astype(float),
+    "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+    "tanh": np.tanh,
+    "scaled tanh (LeNet-5)": lambda x: 1.7159 * np.tanh(2 * x / 3),
+    "ReLU (AlexNet)": lambda x: np.maximum(x, 0),
+    "leaky ReLU (DCGAN)": lambda x: np.where(x > 0, x, 0.2 * x),
+}
+
+
+def activation_functions(path):
+    """The lecture's activation functions on one figure."""
+    x = np.linspace(-4, 4, 401)
+    fig, axes = plt.subplots(2, 3, figsize=(11, 6), sharex=True)
+    for ax, (name, f) in zip(axes.ravel(), ACTIVATIONS.items()):
+        ax.plot(x, f(x))
+        ax.axhline(0, color="gray", lw=0.5)
+        ax.axvline(0, color="gray", lw=0.5)
+        ax.set_title(name)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def overlay(image, mask, color=(255, 40, 40)):
+    """A gray image in [0, 1] as RGB with the mask's pixels tinted half-way to `color`."""
+    rgb = np.repeat((image * 255).astype("uint8")[..., None], 3, axis=-1)
+    rgb[mask] = (0.5 * rgb[mask] + 0.5 * np.array(color)).astype("uint8")
+    return rgb

@@ -275,3 +275,375 @@ def errors_report():
                 }
             )
     return pd.DataFrame(rows)
+
+
+# -- the history of CNNs, measured side by side ---------------------------------------------------------
+# (network, ImageNet-size builder, CIFAR-10 builder): the lecture's table, plus the ResNet paper's
+# CIFAR-10 nets and their plain twins.
+HISTORY = (
+    ("LeNet-5", "lenet5", "lenet5"),
+    ("AlexNet", "alexnet", "alexnet_cifar"),
+    ("ZFNet", "zfnet", None),
+    ("VGG-11", "vgg11", "vgg11_cifar"),
+    ("VGG-16", "vgg16", "vgg16_cifar"),
+    ("GoogLeNet", "googlenet", "googlenet_cifar"),
+    ("ResNet-50", "resnet50", None),
+    ("ResNet-152", "resnet152", None),
+    ("Plain-20", None, "plain20"),
+    ("ResNet-20", None, "resnet20"),
+    ("Plain-56", None, "plain56"),
+    ("ResNet-56", None, "resnet56"),
+)
+
+
+def _cifar_entry(arch):
+    from toolkit import pretrained
+
+    return pretrained.load_catalog().get(f"{arch}.cifar10") if arch else None
+
+
+def history_report():
+    """The lecture's table of CNN families with the toolkit's measurements beside it.
+
+    Published columns come from the registry (REFERENCE.md); challenge (ensemble) and single-model
+    errors stay in separate columns. Parameters and multiply-adds are measured on the builder at its
+    native input (ImageNet size, except LeNet-5's 32x32); the CIFAR-10 columns are the catalog's
+    measured test errors, training times and CPU inference speed of the small-input variants.
+    """
+    from toolkit import registry
+
+    rows = []
+    for network, imagenet_arch, cifar_arch in HISTORY:
+        info = registry.model_info(imagenet_arch or cifar_arch)
+        row = {
+            "year": info.year,
+            "network": network,
+            "developers": _short_authors(info.authors),
+            "ILSVRC place": info.errors.get("ilsvrc_place"),
+            "ILSVRC top-5 error (challenge entry)": info.errors.get("ilsvrc_top5_error"),
+            "top-5 error (single model, published)": info.errors.get("single_top5_error"),
+            "published parameters": info.published_params if imagenet_arch else None,
+        }
+        if imagenet_arch:
+            model = registry.build_model(imagenet_arch)
+            row |= {
+                "model": imagenet_arch,
+                "input": "x".join(map(str, info.input_shape)),
+                "parameters": model.count_params(),
+                "MACs": count_macs(model),
+            }
+            keras.backend.clear_session()
+        cifar = _cifar_entry(cifar_arch)
+        cifar_info = registry.model_info(cifar_arch) if cifar_arch else None
+        row |= {
+            "CIFAR-10 model": cifar_arch,
+            "CIFAR-10 published test error": cifar_info.errors.get("cifar10_test_error") if cifar_info else None,
+        }
+        if cifar:
+            (metrics,) = cifar["metrics"].values()
+            recipe = cifar["recipe"]
+            runs = recipe.get("concurrent_runs")
+            row |= {
+                "CIFAR-10 parameters": cifar["params"],
+                "CIFAR-10 test error": metrics["error"],
+                "epochs": recipe["epochs"],
+                "training seconds per epoch": recipe["seconds_per_epoch"],
+                "training machine": recipe["machine"] + (f", {runs} runs at once" if runs else ""),
+                "inference images/s (CPU)": metrics.get("images_per_second"),
+            }
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for column in ("ILSVRC place", "published parameters", "parameters", "MACs", "CIFAR-10 parameters", "epochs"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def segmentation_report():
+    """The segmentation weights' held-out scores beside the 2015 U-Net's size and ISBI results."""
+    return _task_rows("segmentation", lambda item, m: {
+        "pixel error": m["pixel_error"], "IoU": m["iou"], "Dice": m["dice"], "Rand error": m["rand_error"],
+        "2015 U-Net parameters": 31_030_658, "share of the 2015 size": round(item["params"] / 31_030_658, 3),
+    })  # fmt: skip
+
+
+def generation_report():
+    """Each generator's sample quality, judged by the shipped digit classifier, and the real-digit floor."""
+    rows = _task_rows("generation", lambda item, m: {
+        "FID": m["fid"], "Inception Score": m["inception_score"], "smallest digit share": m["min_share"],
+        "largest digit share": m["max_share"], "conditional accuracy": m.get("conditional_accuracy"),
+    })  # fmt: skip
+    from toolkit import pretrained
+
+    floors = [item[k] for item in pretrained.load_catalog().values() for k in item if k.startswith("floor")]
+    if floors:
+        f = floors[0]
+        rows.loc[len(rows)] = {"weights": "real training digits (the floor)", "model": "", "evaluated on": "mnist/test",
+                               "parameters": None, "FID": f["fid"], "Inception Score": f["inception_score"],
+                               "smallest digit share": f["min_share"], "largest digit share": f["max_share"],
+                               "conditional accuracy": None}  # fmt: skip
+    return rows
+
+
+def forecasting_report():
+    """Each forecaster's held-out RMSE and MASE beside its best baseline's."""
+
+    def measures(item, m):
+        best_name, best = min(m["baselines"].items(), key=lambda kv: kv[1]["mase"])
+        return {"steps": m["steps"], "RMSE": m["rmse"], "MASE": m["mase"], "best baseline": best_name,
+                "baseline RMSE": best["rmse"], "baseline MASE": best["mase"]}  # fmt: skip
+
+    return _task_rows("forecasting", measures)
+
+
+def _task_rows(task, measures):
+    from toolkit import pretrained
+
+    rows = []
+    for weights_id, item in pretrained.load_catalog().items():
+        if item["task"] != task:
+            continue
+        for split, metrics in item["metrics"].items():
+            rows.append({"weights": weights_id, "model": item["arch"], "evaluated on": split,
+                         "parameters": item["params"], **measures(item, metrics)})  # fmt: skip
+    frame = pd.DataFrame(rows)
+    if "parameters" in frame:
+        frame["parameters"] = frame["parameters"].astype("Int64")
+    return frame
+
+
+# -- every report at once ----------------------------------------------------------------------------------
+TABLES = {
+    "params": params_report,
+    "errors": errors_report,
+    "history": history_report,
+    "segmentation": segmentation_report,
+    "generation": generation_report,
+    "forecasting": forecasting_report,
+}
+
+
+def write_all(out_dir, data_dir=None):
+    """Regenerate every table (.csv and .md), every figure and the README of `out_dir`; returns the paths."""
+    import pathlib
+
+    from toolkit import plots
+
+    out = pathlib.Path(out_dir)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    frames, written = {}, []
+    for name, build in TABLES.items():
+        frames[name] = build()
+        for suffix in ("csv", "md"):
+            write_table(frames[name], out / f"{name}.{suffix}")
+            written.append(out / f"{name}.{suffix}")
+    figures = {
+        "error_vs_parameters.png": lambda p: plots.error_vs_parameters(frames["history"], p),
+        "error_vs_year.png": lambda p: plots.error_vs_year(frames["history"], p),
+        "plain_vs_residual.png": lambda p: plots.plain_vs_residual(_plain_and_residual_curves(), p),
+        "activations.png": plots.activation_functions,
+    }
+    figures |= _task_figures(data_dir)
+    for filename, draw in figures.items():
+        draw(out / "figures" / filename)
+        written.append(out / "figures" / filename)
+    (out / "README.md").write_text(reports_readme(frames, sorted(figures)))
+    written.append(out / "README.md")
+    return written
+
+
+def _plain_and_residual_curves():
+    from toolkit import pretrained
+
+    catalog = pretrained.load_catalog()
+    return {arch: catalog[f"{arch}.cifar10"]["history"] for arch in ("plain20", "plain56", "resnet20", "resnet56")
+            if "history" in catalog.get(f"{arch}.cifar10", {})}  # fmt: skip
+
+
+def _task_figures(data_dir):
+    """A sample grid per generator, a forecast plot per forecaster, an overlay per segmenter."""
+    from toolkit import pretrained
+
+    figures = {}
+    for weights_id, item in pretrained.load_catalog().items():
+        if item.get("url"):
+            continue
+        if item["task"] == "generation":
+            figures[f"samples-{weights_id}.png"] = lambda p, w=weights_id: _sample_grid(w, p)
+        elif item["task"] == "forecasting":
+            figures[f"forecast-{weights_id}.png"] = lambda p, w=weights_id: _forecast_plot(w, p, data_dir)
+        elif item["task"] == "segmentation":
+            figures[f"overlay-{weights_id}.png"] = lambda p, w=weights_id: _overlay(w, p, data_dir)
+    return figures
+
+
+def _sample_grid(weights_id, path):
+    from toolkit import pretrained
+    from toolkit.tasks.generation import save_grid
+
+    task, model = pretrained.task_for(weights_id), pretrained.build(weights_id)
+    digits = [d for d in range(10) for _ in range(4)] if task.conditional else None
+    save_grid(task.sample(model.generator, 40, seed=0, digits=digits), path, columns=10 if digits else 8)
+
+
+def _forecast_plot(weights_id, path, data_dir):
+    from toolkit import plots, pretrained
+
+    task, model = pretrained.task_for(weights_id), pretrained.build(weights_id)
+    times, values, lower, upper = task.future(model, 12, data_dir)  # reads and caches the series
+    future = pd.DataFrame({"time": times, "forecast": values, "lower": lower, "upper": upper})
+    plots.forecast_figure(task, model, future, path)
+
+
+def _overlay(weights_id, path, data_dir):
+    from PIL import Image
+
+    from toolkit import plots, pretrained
+
+    task, model = pretrained.task_for(weights_id), pretrained.build(weights_id)
+    images, _ = task.split(data_dir, "validation")
+    image = images[0]
+    Image.fromarray(plots.overlay(image, task.predict_map(model, image) >= 0.5)).save(path)
+
+
+def _markdown(frame, columns=None, percent=(), digits=3):
+    """A Markdown table of `columns`, errors in `percent` as percentages, blanks for missing values."""
+    frame = frame[list(columns)] if columns else frame
+    shown = frame.astype(object).copy()
+    for column in frame.columns:
+
+        def show(value, column=column):
+            if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+                return ""
+            if column in percent:
+                return f"{value:.2%}"
+            if isinstance(value, float):
+                return f"{value:.{digits}g}" if abs(value) < 1000 else f"{value:,.0f}"
+            return (
+                f"{value:,}"
+                if isinstance(value, int) and not isinstance(value, bool) and column != "year"
+                else str(value)
+            )
+
+        shown[column] = [show(v) for v in frame[column].tolist()]
+    return shown.to_markdown(index=False) if len(shown) else "(none yet)"
+
+
+def _plain_vs_residual_text(curves):
+    """What the plain-vs-residual curves show, in words computed from them."""
+    final = {name: (1 - h["accuracy"][-1], 1 - h["val_accuracy"][-1], len(h["accuracy"])) for name, h in curves.items()}
+    lines = [f"- `{name}`: training error {train:.1%}, validation error {val:.1%} after {epochs} epochs"
+             for name, (train, val, epochs) in sorted(final.items())]  # fmt: skip
+    if {"plain20", "plain56"} <= set(final):
+        deeper_worse = final["plain56"][0] > final["plain20"][0]
+        lines.append(
+            "- The deeper plain net has " + ("higher" if deeper_worse else "lower") + " training error than the "
+            "shallower one" + (", as in the paper's Figure 6." if deeper_worse else ", unlike the paper's Figure 6.")
+        )
+    if {"plain20", "plain56", "resnet20", "resnet56"} <= set(final):
+        epochs = {name: e for name, (_, _, e) in final.items()}
+        if len(set(epochs.values())) > 1:
+            lines.append(
+                "- Caution: these runs did not get the same number of epochs ("
+                + ", ".join(f"{n} {e}" for n, e in sorted(epochs.items()))
+                + "), so the comparison is not yet a fair one."
+            )
+    return "\n".join(lines)
+
+
+def reports_readme(frames, figures):
+    """reports/README.md: the history of the networks told by the measured tables and figures."""
+    history, errors = frames["history"], frames["errors"]
+    digits = errors[errors["task"] == "digits"]
+    cifar = history.dropna(subset=["CIFAR-10 test error"])
+    missing = history[history["CIFAR-10 model"].notna() & history["CIFAR-10 test error"].isna()]
+    epochs = sorted(set(cifar["epochs"].dropna().astype(int)))
+    imagenet_columns = ["year", "network", "developers", "ILSVRC place", "ILSVRC top-5 error (challenge entry)",
+                        "top-5 error (single model, published)", "published parameters", "model", "input",
+                        "parameters", "MACs"]  # fmt: skip
+    cifar_columns = ["year", "network", "CIFAR-10 model", "CIFAR-10 parameters", "CIFAR-10 test error",
+                     "CIFAR-10 published test error", "epochs", "training seconds per epoch", "training machine",
+                     "inference images/s (CPU)"]  # fmt: skip
+    percent = ("ILSVRC top-5 error (challenge entry)", "top-5 error (single model, published)", "CIFAR-10 test error",
+               "CIFAR-10 published test error", "error")  # fmt: skip
+    parts = [
+        "# The history of neural networks, measured",
+        "",
+        "Generated by `toolkit report all -o reports/` from the model registry and `weights/catalog.json`;"
+        " do not edit by hand. Every number below is either published (and says so) or measured by the"
+        " toolkit; the tables are also in this folder as CSV.",
+        "",
+        "## 1. From the perceptron to LeNet-5: handwritten digits",
+        "",
+        "The perceptron's step function, the sigmoid and tanh of backpropagation, LeNet-5's scaled tanh and the"
+        " ReLU that made AlexNet trainable:",
+        "",
+        "![activation functions](figures/activations.png)",
+        "",
+        "MNIST test error of the shipped digit models (10,000 test images):",
+        "",
+        _markdown(digits, ["weights", "model", "error", "parameters", "epochs"], percent),
+        "",
+        "## 2. The ImageNet networks: the lecture's table",
+        "",
+        "Challenge results are the teams' entries (often ensembles); single-model errors are for one network,"
+        " one centre crop. Parameters and multiply-adds are measured here on each builder at its native input.",
+        "",
+        _markdown(history.dropna(subset=["model"]), imagenet_columns, percent),
+        "",
+        "![error against year](figures/error_vs_year.png)",
+        "",
+        "![error against parameters](figures/error_vs_parameters.png)",
+        "",
+        "## 3. CIFAR-10: the families trained side by side",
+        "",
+        "Small-input variants (32x32; how each departs from its original is in `toolkit summary MODEL` and the"
+        " registry), trained with one shared recipe by `benchmarks/cifar10.py`; test error on the 10,000 test"
+        " images (JPEG copies, so a little above the published figures).",
+        "",
+        _markdown(cifar, cifar_columns, percent),
+        "",
+    ]
+    if len(epochs) > 1:
+        parts += [f"Not yet a fair comparison: the runs got different numbers of epochs ({', '.join(map(str, epochs))})"
+                  " because a time limit stopped some of them early.", ""]  # fmt: skip
+    if len(missing):
+        parts += ["Not trained yet: " + ", ".join(f"`{m}`" for m in missing["CIFAR-10 model"]) + ".", ""]
+    parts += [
+        "## 4. Plain against residual networks",
+        "",
+        "He et al. (2016) found that a deeper plain network trains *worse* than a shallower one, while the"
+        " residual version of the same depth does not. Training error (dashed) and validation error (solid):",
+        "",
+        "![plain against residual](figures/plain_vs_residual.png)",
+        "",
+        _plain_vs_residual_text(_plain_and_residual_curves()),
+        "",
+        "## 5. U-Net segmentation",
+        "",
+        _markdown(frames["segmentation"], percent=()),
+        "",
+        *[f"![{f}](figures/{f})" for f in figures if f.startswith("overlay-")],
+        "",
+        "## 6. Generative adversarial networks",
+        "",
+        "Sample quality judged by the shipped digit classifier (`digits.best`): Fréchet distance of its"
+        " penultimate-layer features, classifier Inception Score (at most 10) and the share of each digit.",
+        "",
+        _markdown(frames["generation"]),
+        "",
+        *[f"![{f}](figures/{f})" for f in figures if f.startswith("samples-")],
+        "",
+        "## 7. Recurrent forecasters",
+        "",
+        _markdown(frames["forecasting"]),
+        "",
+        *[f"![{f}](figures/{f})" for f in figures if f.startswith("forecast-")],
+        "",
+        "## 8. Every model's size",
+        "",
+        "Measured parameters and multiply-adds of every registered builder beside the published figures:"
+        " [params.md](params.md). Every shipped weight's error beside its architecture's published errors:"
+        " [errors.md](errors.md).",
+        "",
+    ]
+    return "\n".join(parts)

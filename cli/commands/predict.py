@@ -112,7 +112,6 @@ def _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt
     import os
     import pathlib
 
-    import numpy as np
     from PIL import Image
     from scipy import ndimage
 
@@ -146,9 +145,9 @@ def _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt
             pathlib.Path(out_dir).mkdir(parents=True, exist_ok=True)
             picture.save(pathlib.Path(out_dir) / f"{path.stem}.mask.png")
         if overlay:
-            rgb = np.repeat((image * 255).astype("uint8")[..., None], 3, axis=-1)
-            rgb[mask] = (0.5 * rgb[mask] + 0.5 * np.array([255, 40, 40])).astype("uint8")
-            Image.fromarray(rgb).save(overlay)
+            from toolkit.plots import overlay as tinted
+
+            Image.fromarray(tinted(image, mask)).save(overlay)
     if rows:
         emit(rows, fmt)
     if failed:

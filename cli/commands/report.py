@@ -1,4 +1,4 @@
-"""`toolkit report ...`: the parameter-count and error reports (pandas)."""
+"""`toolkit report ...`: the parameter-count, error and history reports, or all of them with figures."""
 
 import click
 
@@ -63,3 +63,30 @@ def errors(output, force):
     from toolkit.reports import errors_report
 
     _write(errors_report(), output, force)
+
+
+@report_command.command("history")
+@output_option
+@force_option
+def history(output, force):
+    """The lecture's table of CNN families beside measured parameters, MACs and CIFAR-10 errors."""
+    from toolkit.reports import history_report
+
+    _write(history_report(), output, force)
+
+
+@report_command.command("all")
+@click.option("-o", "--out-dir", type=click.Path(file_okay=False), default="reports", show_default=True,
+              help="Folder for every table, figure and the README.")  # fmt: skip
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Data directory (for forecasts and overlays).")
+@force_option
+def all_reports(out_dir, data_dir, force):
+    """Regenerate every report (tables as .csv and .md), every figure and OUT_DIR/README.md."""
+    import pathlib
+
+    if (pathlib.Path(out_dir) / "README.md").exists() and not force:
+        raise click.ClickException(f"{out_dir} already holds reports; pass --force to regenerate them.")
+    from toolkit.reports import write_all
+
+    for path in write_all(out_dir, data_dir):
+        click.echo(f"wrote {path}", err=True)

@@ -1,0 +1,56 @@
+"""`toolkit report history` and `toolkit report all`: the committed reports are what the code computes."""
+
+import filecmp
+
+import pandas as pd
+from click.testing import CliRunner
+
+from cli.main import toolkit as cli
+from tests.conftest import ROOT
+from toolkit.reports import HISTORY, _plain_vs_residual_text
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(map(str, args)))
+
+
+def test_report_all_regenerates_the_committed_reports(data_dir, tmp_path):
+    out = tmp_path / "reports"
+    result = run("report", "all", "-o", out, "--data-dir", data_dir)
+    assert result.exit_code == 0, result.output
+    committed = ROOT / "reports"
+    for table in ("params", "errors", "history", "segmentation", "generation", "forecasting"):
+        for suffix in ("csv", "md"):
+            assert filecmp.cmp(out / f"{table}.{suffix}", committed / f"{table}.{suffix}", shallow=False), (
+                f"reports/{table}.{suffix} is stale: run `toolkit report all -o reports --force`"
+            )
+    assert (out / "README.md").read_text() == (committed / "README.md").read_text()
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    assert figures == sorted(p.name for p in (committed / "figures").iterdir())
+    for name in figures:
+        assert (out / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"figures/{name}" in (out / "README.md").read_text()
+    again = run("report", "all", "-o", out)
+    assert again.exit_code == 1 and "--force" in again.output
+
+
+def test_history_report_keeps_challenge_and_single_model_errors_apart(tmp_path):
+    result = run("report", "history", "-o", tmp_path / "history.csv")
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(tmp_path / "history.csv")
+    assert frame["network"].tolist() == [network for network, _, _ in HISTORY]
+    row = frame.set_index("network").loc["VGG-16"]
+    assert row["ILSVRC top-5 error (challenge entry)"] == 0.073  # the team's entry
+    assert row["top-5 error (single model, published)"] == 0.099  # one network, one crop
+    assert row["parameters"] == 138_357_544 and row["published parameters"] == 138_357_544
+    resnet20 = frame.set_index("network").loc["ResNet-20"]
+    assert resnet20["CIFAR-10 parameters"] == 271_098 and resnet20["CIFAR-10 published test error"] == 0.0875
+    assert 0 < resnet20["CIFAR-10 test error"] < 0.5  # measured: far better than chance (0.9)
+
+
+def test_plain_versus_residual_text_follows_the_curves():
+    deeper_worse = {"plain20": {"accuracy": [0.5, 0.9], "val_accuracy": [0.5, 0.85]},
+                    "plain56": {"accuracy": [0.4, 0.8], "val_accuracy": [0.4, 0.78]}}  # fmt: skip
+    assert "higher training error" in _plain_vs_residual_text(deeper_worse)
+    deeper_better = {"plain20": deeper_worse["plain56"], "plain56": deeper_worse["plain20"]}
+    assert "unlike the paper" in _plain_vs_residual_text(deeper_better)
