@@ -11,6 +11,7 @@ import click
 
 # command name -> module under cli/commands holding a function of the same name
 COMMANDS = {
+    "convert": "convert",
     "models": "models",
     "summary": "summary",
     "gates": "gates",

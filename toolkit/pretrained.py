@@ -240,3 +240,39 @@ def history(history_csv):
     frame = pd.read_csv(history_csv)
     keep = [c for c in ("accuracy", "val_accuracy") if c in frame]
     return {c: [round(float(v), 4) for v in frame[c]] for c in keep}
+
+
+def add_converted(weights_id, model, arch, source):
+    """Save converted ImageNet weights into weights/ and the catalog (published errors, none measured)."""
+    from toolkit import registry
+    from toolkit.tasks.imagenet import ImageNetTask
+
+    task = ImageNetTask()
+    task.configure(arch)
+    target = WEIGHTS_DIR / f"{weights_id}.weights.h5"
+    model.save_weights(target)
+    errors = registry.model_info(arch).errors
+    catalog = load_catalog()
+    catalog[weights_id] = {
+        "arch": arch,
+        "build": {},
+        "task": "imagenet",
+        "task_settings": task.settings,
+        "file": target.name,
+        "sha256": sha256(target),
+        "file_size": target.stat().st_size,
+        "url": None,
+        "params": model.count_params(),
+        "description": f"torchvision's ImageNet weights ({source}), converted by toolkit convert.",
+        "preprocessing": task.preprocessing,
+        "metrics": {},
+        "published_metrics": {
+            "imagenet/val (ILSVRC-2012, single centre crop; torchvision)": {
+                "top1_error": errors.get("single_top1_error"),
+                "top5_error": errors.get("single_top5_error"),
+            }
+        },
+        "recipe": {"command": f"toolkit convert {source} --arch {arch} --id {weights_id}", "source": "torchvision"},
+    }
+    save_catalog(catalog)
+    return catalog[weights_id]

@@ -218,3 +218,61 @@ def alexnet_cifar(
         units=512,
     )
     return finish(inputs, x, name=name, weights=weights)
+
+
+@register(
+    family="alexnet",
+    year=2014,
+    authors="Krizhevsky",
+    paper="One weird trick for parallelizing convolutional neural networks",
+    tasks=("imagenet", "folder"),
+    input_shape=(224, 224, 3),
+    min_input_size=63,
+    published_params=61_100_840,
+    published_macs=0.71e9,
+    params_basis="torchvision weights metadata",
+    errors={"single_top1_error": 0.4348, "single_top5_error": 0.2093},
+    variant="torchvision's layout (the 2014 'one weird trick' AlexNet: 64-192-384-256-256 maps), for its weights",
+)
+def alexnet_torchvision(
+    *,
+    include_top=True,
+    weights=None,
+    input_shape=None,
+    pooling=None,
+    num_classes=1000,
+    classifier_activation="softmax",
+    dropout=0.5,
+    name="alexnet_torchvision",
+):
+    """AlexNet as torchvision builds it, so `toolkit convert` can load torchvision's ImageNet weights.
+
+    conv1 64@11x11/4 (padding 2), max-pool 3/2, conv2 192@5x5, max-pool, conv3 384@3x3,
+    conv4 256@3x3, conv5 256@3x3, max-pool (6x6 at 224x224), fc 4096, 4096, `num_classes`:
+    61,100,840 parameters. Preprocessing: "torch" mode (ImageNet mean and std), 224x224.
+
+    Departs from the 2012 paper: the widths of Krizhevsky's 2014 single-GPU version, no LRN, no
+    groups. torchvision's adaptive average pooling to 6x6 is the identity at 224x224, the only
+    size its classifier weights fit.
+    """
+    check_pooling(pooling, name)
+    shape = check_input_shape(input_shape, (224, 224, 3), name=name, min_size=63)
+    inputs = keras.Input(shape, name="inputs")
+    x = keras.layers.ZeroPadding2D(2, name="conv1_pad")(inputs)
+    x = _conv(x, 64, 11, "conv1", strides=4, padding="valid")
+    x = keras.layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+    x = _conv(x, 192, 5, "conv2")
+    x = keras.layers.MaxPooling2D(3, strides=2, name="pool2")(x)
+    x = _conv(x, 384, 3, "conv3")
+    x = _conv(x, 256, 3, "conv4")
+    x = _conv(x, 256, 3, "conv5")
+    x = keras.layers.MaxPooling2D(3, strides=2, name="pool5")(x)
+    x = _classifier(
+        x,
+        include_top=include_top,
+        pooling=pooling,
+        num_classes=num_classes,
+        classifier_activation=classifier_activation,
+        dropout=dropout,
+    )
+    return finish(inputs, x, name=name, weights=weights)

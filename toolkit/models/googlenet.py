@@ -189,3 +189,81 @@ def googlenet_cifar(
     else:
         x = global_pool(x, pooling)
     return finish(inputs, x, name=name, weights=weights)
+
+
+def _basic_conv(x, filters, kernel, name, strides=1):
+    """torchvision's BasicConv2d: convolution without bias, batch norm (epsilon 0.001), ReLU."""
+    if kernel == 7:  # torchvision pads conv1 by 3 on every side; "same" would pad 2 and 3 at stride 2
+        x = keras.layers.ZeroPadding2D(3, name=f"{name}_pad")(x)
+    padding = "valid" if kernel == 7 else "same"
+    x = keras.layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False, name=f"{name}_conv")(x)
+    x = keras.layers.BatchNormalization(epsilon=1e-3, name=f"{name}_bn")(x)
+    return keras.layers.Activation("relu", name=f"{name}_relu")(x)
+
+
+@register(
+    family="googlenet",
+    year=2014,
+    authors="Szegedy, Liu, Jia, Sermanet, Reed, Anguelov, Erhan, Vanhoucke, Rabinovich",
+    paper="Going deeper with convolutions",
+    tasks=("imagenet", "folder"),
+    input_shape=(224, 224, 3),
+    min_input_size=32,
+    published_params=6_624_904,
+    published_macs=1.50e9,
+    params_basis="torchvision weights metadata",
+    errors={"single_top1_error": 0.3022, "single_top5_error": 0.1047},
+    variant="torchvision's layout (batch norm, 3x3 in the '5x5' branch), for its weights",
+)
+def googlenet_torchvision(
+    *,
+    include_top=True,
+    weights=None,
+    input_shape=None,
+    pooling=None,
+    num_classes=1000,
+    classifier_activation="softmax",
+    dropout=0.2,
+    name="googlenet_torchvision",
+):
+    """GoogLeNet as torchvision builds it, so `toolkit convert` can load torchvision's ImageNet weights.
+
+    Layer names are torchvision's module paths with dots as underscores (`inception3a_branch2_1`).
+    Preprocessing: "tf" mode ([-1, 1]), 224x224; torchvision's `transform_input` maps its
+    mean/std-normalised input to exactly that before the first layer.
+
+    Departs from the paper: batch normalisation after every convolution, no LRN, and a 3x3
+    convolution where the paper's third branch has a 5x5 (a known quirk of the torchvision
+    weights); 6,624,904 parameters. Its max-pools round up as torchvision's `ceil_mode` does
+    for even map sizes (all of them at 224x224).
+    """
+    check_pooling(pooling, name)
+    shape = check_input_shape(input_shape, (224, 224, 3), name=name, min_size=32)
+    inputs = keras.Input(shape, name="inputs")
+    x = _basic_conv(inputs, 64, 7, "conv1", strides=2)
+    x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="maxpool1")(x)
+    x = _basic_conv(x, 64, 1, "conv2")
+    x = _basic_conv(x, 192, 3, "conv3")
+    x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="maxpool2")(x)
+    for stage, (n1, r3, n3, r5, n5, proj) in INCEPTION.items():
+        if stage == "4a":
+            x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="maxpool3")(x)
+        if stage == "5a":
+            x = keras.layers.MaxPooling2D(2, strides=2, padding="same", name="maxpool4")(x)
+        block = f"inception{stage}"
+        pool = keras.layers.MaxPooling2D(3, strides=1, padding="same", name=f"{block}_branch4_0")(x)
+        x = keras.layers.Concatenate(name=f"{block}_output")(
+            [
+                _basic_conv(x, n1, 1, f"{block}_branch1"),
+                _basic_conv(_basic_conv(x, r3, 1, f"{block}_branch2_0"), n3, 3, f"{block}_branch2_1"),
+                _basic_conv(_basic_conv(x, r5, 1, f"{block}_branch3_0"), n5, 3, f"{block}_branch3_1"),
+                _basic_conv(pool, proj, 1, f"{block}_branch4_1"),
+            ]
+        )
+    if include_top:
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+        x = keras.layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
+    else:
+        x = global_pool(x, pooling)
+    return finish(inputs, x, name=name, weights=weights)

@@ -50,7 +50,8 @@ class ImageNetTask:
         """Fill in the size and preprocessing that suit `model_name` where none were given."""
         info = registry.model_info(model_name)
         self.settings["size"] = self.settings["size"] or info.input_shape[0]
-        default = "tf" if model_name == "inception_v3" else DEFAULT_PREPROCESSING.get(info.family, "torch")
+        tf_mode = ("inception_v3", "googlenet_torchvision")  # [-1, 1], as their weights were trained
+        default = "tf" if model_name in tf_mode else DEFAULT_PREPROCESSING.get(info.family, "torch")
         self.settings["preprocessing"] = self.settings["preprocessing"] or default
 
     def build_args(self, model_name, data_dir=None):
