@@ -1,7 +1,7 @@
 """toolkit: the landmark neural networks of deep learning's history, in Keras 3.
 
 >>> import toolkit
->>> toolkit.list_models("vgg*")
+>>> toolkit.list_models("vgg1?")
 ['vgg11', 'vgg13', 'vgg16', 'vgg19']
 >>> model = toolkit.build_model("lenet5")
 """

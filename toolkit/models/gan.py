@@ -88,22 +88,21 @@ def dcgan(*, weights=None, latent_dim=100, name="dcgan"):
 
 
 def _dcgan_networks(latent_dim, num_classes=0):
-    """The tutorial's DCGAN networks; with `num_classes`, each also takes the digit, embedded
-    and laid over the input as an extra 7x7 (generator) or 28x28 (discriminator) map."""
+    """The tutorial's DCGAN networks. With `num_classes` each also takes the digit: the generator
+    gets its embedding beside z; the discriminator sees it as an extra 28x28 input map and, as in
+    Miyato & Koyama's projection discriminator (2018), adds the inner product of the digit's
+    embedding with its features to the logit."""
     z = keras.Input((latent_dim,), name="z")
-    x = keras.layers.Dense(7 * 7 * 256, use_bias=False, name="g_fc")(z)
-    x = keras.layers.BatchNormalization(name="g_fc_bn")(x)
-    x = keras.layers.LeakyReLU(name="g_fc_relu")(x)
-    x = keras.layers.Reshape((7, 7, 256), name="g_reshape")(x)
-    g_inputs = [z]
+    x, g_inputs = z, [z]
     if num_classes:
         digit = keras.Input((1,), dtype="int32", name="g_digit")
         d = keras.layers.Embedding(num_classes, 50, name="g_digit_embedding")(digit)
-        d = keras.layers.Dense(7 * 7, name="g_digit_map")(keras.layers.Flatten(name="g_digit_flat")(d))
-        x = keras.layers.Concatenate(name="g_condition")(
-            [x, keras.layers.Reshape((7, 7, 1), name="g_digit_reshape")(d)]
-        )
+        x = keras.layers.Concatenate(name="g_condition")([z, keras.layers.Flatten(name="g_digit_flat")(d)])
         g_inputs.append(digit)
+    x = keras.layers.Dense(7 * 7 * 256, use_bias=False, name="g_fc")(x)
+    x = keras.layers.BatchNormalization(name="g_fc_bn")(x)
+    x = keras.layers.LeakyReLU(name="g_fc_relu")(x)
+    x = keras.layers.Reshape((7, 7, 256), name="g_reshape")(x)
     for i, (filters, strides) in enumerate(((128, 1), (64, 2)), start=1):
         x = keras.layers.Conv2DTranspose(
             filters, 5, strides=strides, padding="same", use_bias=False, name=f"g_deconv{i}"
@@ -129,8 +128,14 @@ def _dcgan_networks(latent_dim, num_classes=0):
         x = keras.layers.Conv2D(filters, 5, strides=2, padding="same", name=f"d_conv{i}")(x)
         x = keras.layers.LeakyReLU(name=f"d_conv{i}_relu")(x)
         x = keras.layers.Dropout(0.3, name=f"d_conv{i}_dropout")(x)
-    x = keras.layers.Flatten(name="d_flatten")(x)
-    x = keras.layers.Dense(1, name="d_logit")(x)
+    features = keras.layers.Flatten(name="d_flatten")(x)
+    x = keras.layers.Dense(1, name="d_logit")(features)
+    if num_classes:
+        e = keras.layers.Embedding(num_classes, features.shape[-1], name="d_digit_projection")(d_inputs[1])
+        e = keras.layers.Flatten(name="d_projection_flat")(e)
+        x = keras.layers.Add(name="d_conditional_logit")(
+            [x, keras.layers.Dot(axes=1, name="d_projection")([e, features])]
+        )
     discriminator = keras.Model(d_inputs if num_classes else image, x, name="discriminator")
     return generator, discriminator
 
@@ -146,8 +151,9 @@ def _dcgan_networks(latent_dim, num_classes=0):
 def cdcgan(*, weights=None, latent_dim=100, num_classes=10, name="cdcgan"):
     """A conditional DCGAN: both networks are told the digit (Mirza & Osindero 2014).
 
-    `model.generator([z, digits])` draws the requested digits. Departs from the paper: its
-    conditioning is by concatenated embeddings as in later DCGAN practice, not its MLP.
+    `model.generator([z, digits])` draws the requested digits. Departs from the paper: the
+    networks are DCGAN's, the generator's condition is a learned embedding beside z, and the
+    discriminator adds a projection term (Miyato & Koyama 2018) to an input map of the digit.
     """
     generator, discriminator = _dcgan_networks(latent_dim, num_classes)
     return _finish_gan(generator, discriminator, latent_dim, name, weights, num_classes)

@@ -9,6 +9,7 @@ centre-cropped to `image_size`. Class names are kept with the weights.
 
 import pathlib
 import sys
+import time
 
 import numpy as np
 
@@ -261,8 +262,6 @@ class FolderTask:
         images, labels = self.split(data_dir, split)
         if limit:
             images, labels = images[:limit], labels[:limit]
-        import time
-
         start = time.perf_counter()
         predicted = self.probabilities(model, images).argmax(1)
         seconds = time.perf_counter() - start
