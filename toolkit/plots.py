@@ -94,7 +94,8 @@ def error_vs_parameters(history, path):
 def error_vs_year(history, path):
     """Published ILSVRC top-5 error and measured CIFAR-10 test error against the year of each network."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    imagenet = history.dropna(subset=["ILSVRC top-5 error (challenge entry)"]).drop_duplicates("year")
+    winners = history[history["ILSVRC place"] == 1]
+    imagenet = winners.dropna(subset=["ILSVRC top-5 error (challenge entry)"]).drop_duplicates("year", keep="last")
     ax.plot(imagenet["year"], imagenet["ILSVRC top-5 error (challenge entry)"] * 100, "o-",
             label="ILSVRC winner's top-5 error (published)")  # fmt: skip
     _label_points(ax, imagenet["year"], imagenet["ILSVRC top-5 error (challenge entry)"] * 100, imagenet["network"])
@@ -102,6 +103,7 @@ def error_vs_year(history, path):
     ax.plot(cifar["year"], cifar["CIFAR-10 test error"] * 100, "s", color="tab:orange",
             label="CIFAR-10 test error (measured here)")  # fmt: skip
     _label_points(ax, cifar["year"], cifar["CIFAR-10 test error"] * 100, cifar["network"])
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("year")
     ax.set_ylabel("error (%)")
     ax.grid(alpha=0.3)
