@@ -126,6 +126,10 @@ def train(model_name, args):
             epochs = max(2, min(epochs, 2 + int(left // times[-1])))
         print(f"{model_name}: epoch {epoch + 1}/{epochs} in {times[-1]:.1f} s", flush=True)
         epoch += 1
+    # keep the model's weights alone (half the file: the checkpoint also holds the optimizer's state)
+    best = toolkit.build_model(model_name, **build_args(model_name))
+    best.load_weights(str(out / "best.weights.h5"))
+    best.save_weights(str(out / "best.weights.h5"))
     command = f"KERAS_BACKEND={keras.backend.backend()} python benchmarks/cifar10.py --models {model_name}"
     command += f" --epochs {epochs} --seed {args.seed}"
     command += " --mixed-precision" if args.mixed_precision else ""
