@@ -147,6 +147,13 @@ def test_unet_membrane_learned_the_membranes(data_dir):
     assert result["pixel_error"] < 0.6 * all_cell_error and result["dice"] > 0.9
 
 
+def test_unet_nuclei_meets_the_dice_target():
+    """Recomputed (Dice included) by tests/test_weights.py on the 129 held-out images."""
+    assert "unet.nuclei" in SEGMENTERS
+    metrics = pretrained.load_catalog()["unet.nuclei"]["metrics"]["nuclei/validation"]
+    assert metrics["images"] == 129 and metrics["dice"] >= 0.88
+
+
 def test_predict_writes_masks_of_the_input_size(data_dir, tmp_path):
     image = data_dir / "membrane" / "test" / "0.png"
     big = tmp_path / "big.png"
