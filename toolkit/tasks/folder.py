@@ -142,26 +142,32 @@ class FolderTask:
             raise ValueError("no readable images")
         return np.stack(images).astype("uint8"), np.array(labels, "int32")
 
+    def pairs(self, data_dir=None):
+        """{split: (path, class number) pairs}: train, validation (held out of train) and test."""
+        if "pairs" not in self._cache:
+            root = self.root(data_dir)
+            if (root / "train").is_dir() and (root / "test").is_dir():
+                train_pairs, test_pairs = self.scan(root / "train"), self.scan(root / "test")
+            else:
+                train_pairs, test_pairs = self.scan(root), None
+            rng = np.random.default_rng(self.settings["seed"])
+            labels = np.array([label for _, label in train_pairs])
+            held = np.zeros(len(train_pairs), bool)
+            for c in np.unique(labels):
+                members = rng.permutation(np.flatnonzero(labels == c))
+                held[members[: max(1, int(round(len(members) * self.settings["validation_split"])))]] = True
+            validation = [p for p, h in zip(train_pairs, held) if h]
+            self._cache["pairs"] = {"train": [p for p, h in zip(train_pairs, held) if not h],
+                                    "validation": validation, "test": test_pairs or validation}  # fmt: skip
+        return self._cache["pairs"]
+
     def split(self, data_dir=None, which="train"):
-        """(images uint8, labels) of the train, validation or test split."""
-        if which in self._cache:
-            return self._cache[which]
-        root = self.root(data_dir)
-        if (root / "train").is_dir() and (root / "test").is_dir():
-            train_pairs, test_pairs = self.scan(root / "train"), self.scan(root / "test")
-        else:
-            train_pairs, test_pairs = self.scan(root), None
-        rng = np.random.default_rng(self.settings["seed"])
-        labels = np.array([label for _, label in train_pairs])
-        held = np.zeros(len(train_pairs), bool)
-        for c in np.unique(labels):
-            members = rng.permutation(np.flatnonzero(labels == c))
-            held[members[: max(1, int(round(len(members) * self.settings["validation_split"])))]] = True
-        self._cache["train"] = self._load([p for p, h in zip(train_pairs, held) if not h])
-        self._cache["validation"] = self._load([p for p, h in zip(train_pairs, held) if h])
-        self._cache["test"] = self._load(test_pairs) if test_pairs else self._cache["validation"]
-        if self.skipped:
-            print(f"warning: {self.skipped} unreadable files were skipped", file=sys.stderr)
+        """(images uint8, labels) of the train, validation or test split, read on first use."""
+        if which not in self._cache:
+            skipped = self.skipped
+            self._cache[which] = self._load(self.pairs(data_dir)[which])
+            if self.skipped > skipped:
+                print(f"warning: {self.skipped - skipped} unreadable files were skipped", file=sys.stderr)
         return self._cache[which]
 
     # -- the model -------------------------------------------------------------------------------------
@@ -169,7 +175,7 @@ class FolderTask:
         if "folder" not in registry.model_info(model_name).tasks:
             raise ValueError(f"{model_name} cannot classify image folders")
         if not self.settings["class_names"]:
-            self.split(data_dir)
+            self.pairs(data_dir)  # scanning the folders names the classes
         size = self.settings["image_size"]
         return {"num_classes": len(self.settings["class_names"]), "input_shape": [size, size, 3]}
 
