@@ -36,11 +36,8 @@ import numpy as np
 MODELS = ("lenet5", "alexnet_cifar", "vgg11_cifar", "vgg16_cifar", "googlenet_cifar",
           "plain20", "plain56", "resnet20", "resnet56")  # fmt: skip
 LEARNING_RATES = {"lenet5": 0.01, "alexnet_cifar": 0.01}
+BUILD_ARGS = {"input_shape": [32, 32, 3], "num_classes": 10}
 TASK_SETTINGS = dict(data="cifar10", image_size=32, validation_split=0.1, preprocessing="tf", seed=0)
-
-
-def build_args(model):
-    return {"input_shape": [32, 32, 3], "num_classes": 10}
 
 
 def augment(images, rng, pad=4):
@@ -98,7 +95,7 @@ def train(model_name, args):
     x, y, vx, vy = data["train_x"], data["train_y"], data["validation_x"], data["validation_y"]
     out = pathlib.Path(args.out) / model_name
     out.mkdir(parents=True, exist_ok=True)
-    model = toolkit.build_model(model_name, **build_args(model_name))
+    model = toolkit.build_model(model_name, **BUILD_ARGS)
     peak = LEARNING_RATES.get(model_name, 0.1)
     optimizer = keras.optimizers.SGD(peak, momentum=0.9, nesterov=True, weight_decay=5e-4)
     model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -127,14 +124,14 @@ def train(model_name, args):
         print(f"{model_name}: epoch {epoch + 1}/{epochs} in {times[-1]:.1f} s", flush=True)
         epoch += 1
     # keep the model's weights alone (half the file: the checkpoint also holds the optimizer's state)
-    best = toolkit.build_model(model_name, **build_args(model_name))
+    best = toolkit.build_model(model_name, **BUILD_ARGS)
     best.load_weights(str(out / "best.weights.h5"))
     best.save_weights(str(out / "best.weights.h5"))
     command = f"KERAS_BACKEND={keras.backend.backend()} python benchmarks/cifar10.py --models {model_name}"
     command += f" --epochs {epochs} --seed {args.seed}"
     command += " --mixed-precision" if args.mixed_precision else ""
     config = {"model": model_name, "task": "folder", "task_settings": {**TASK_SETTINGS, "class_names": args.classes},
-              "build": build_args(model_name), "epochs": epochs, "epochs_asked": args.epochs, "command": command,
+              "build": BUILD_ARGS, "epochs": epochs, "epochs_asked": args.epochs, "command": command,
               "recipe": {"optimizer": "sgd, nesterov momentum 0.9", "learning_rate": peak, "batch_size": 128,
                          "weight_decay": 5e-4, "augment": "pad 4 + random crop, horizontal flip",
                          "precision": "mixed_bfloat16" if args.mixed_precision else "float32"},

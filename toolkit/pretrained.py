@@ -181,17 +181,7 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
     if hasattr(task, "residual_std"):
         task.settings["residual_std"] = task.residual_std(model, data_dir)
     catalog[weights_id] = {
-        "arch": config["model"],
-        "build": build_args,
-        "task": config["task"],
-        "task_settings": task.settings,
-        "file": target.name,
-        "sha256": sha256(target),
-        "file_size": target.stat().st_size,
-        "url": None,
-        "params": model.count_params(),
-        "description": description,
-        "preprocessing": task.preprocessing,
+        **_file_entry(target, model, config["model"], build_args, config["task"], task, description),
         "labels": task.labels,
         "metrics": {f"{result['dataset']}/{result['split']}": task.summary(result)},
         **({"floor (real training digits against real test digits)": floor} if floor else {}),
@@ -208,6 +198,23 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
     }
     save_catalog(catalog)
     return catalog[weights_id]
+
+
+def _file_entry(target, model, arch, build_args, task_name, task, description):
+    """The fields every catalog entry of a shipped file has: what to build, the file and its hash."""
+    return {
+        "arch": arch,
+        "build": build_args,
+        "task": task_name,
+        "task_settings": task.settings,
+        "file": target.name,
+        "sha256": sha256(target),
+        "file_size": target.stat().st_size,
+        "url": None,
+        "params": model.count_params(),
+        "description": description,
+        "preprocessing": task.preprocessing,
+    }
 
 
 def to_float16(path):
@@ -253,18 +260,9 @@ def add_converted(weights_id, model, arch, source):
     model.save_weights(target)
     errors = registry.model_info(arch).errors
     catalog = load_catalog()
+    description = f"torchvision's ImageNet weights ({source}), converted by toolkit convert."
     catalog[weights_id] = {
-        "arch": arch,
-        "build": {},
-        "task": "imagenet",
-        "task_settings": task.settings,
-        "file": target.name,
-        "sha256": sha256(target),
-        "file_size": target.stat().st_size,
-        "url": None,
-        "params": model.count_params(),
-        "description": f"torchvision's ImageNet weights ({source}), converted by toolkit convert.",
-        "preprocessing": task.preprocessing,
+        **_file_entry(target, model, arch, {}, "imagenet", task, description),
         "metrics": {},
         "published_metrics": {
             "imagenet/val (ILSVRC-2012, single centre crop; torchvision)": {

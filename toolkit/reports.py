@@ -296,22 +296,21 @@ HISTORY = (
 )
 
 
-def _cifar_entry(arch):
-    from toolkit import pretrained
-
-    return pretrained.load_catalog().get(f"{arch}.cifar10") if arch else None
-
-
-def history_report():
+def history_report(params=None):
     """The lecture's table of CNN families with the toolkit's measurements beside it.
 
     Published columns come from the registry (REFERENCE.md); challenge (ensemble) and single-model
-    errors stay in separate columns. Parameters and multiply-adds are measured on the builder at its
-    native input (ImageNet size, except LeNet-5's 32x32); the CIFAR-10 columns are the catalog's
-    measured test errors, training times and CPU inference speed of the small-input variants.
+    errors stay in separate columns. Parameters and multiply-adds are `params_report`'s (pass its
+    frame to reuse it), measured on each builder at its native input (ImageNet size, except
+    LeNet-5's 32x32); the CIFAR-10 columns are the catalog's measured test errors, training times
+    and CPU inference speed of the small-input variants.
     """
-    from toolkit import registry
+    from toolkit import pretrained, registry
 
+    if params is None:
+        params = params_report([imagenet_arch for _, imagenet_arch, _ in HISTORY if imagenet_arch])
+    measured = params.set_index("model")
+    catalog = pretrained.load_catalog()
     rows = []
     for network, imagenet_arch, cifar_arch in HISTORY:
         info = registry.model_info(imagenet_arch or cifar_arch)
@@ -325,15 +324,13 @@ def history_report():
             "published parameters": info.published_params if imagenet_arch else None,
         }
         if imagenet_arch:
-            model = registry.build_model(imagenet_arch)
             row |= {
                 "model": imagenet_arch,
-                "input": "x".join(map(str, info.input_shape)),
-                "parameters": model.count_params(),
-                "MACs": count_macs(model),
+                "input": measured.loc[imagenet_arch, "input"],
+                "parameters": measured.loc[imagenet_arch, "parameters"],
+                "MACs": measured.loc[imagenet_arch, "MACs"],
             }
-            keras.backend.clear_session()
-        cifar = _cifar_entry(cifar_arch)
+        cifar = catalog.get(f"{cifar_arch}.cifar10")
         cifar_info = registry.model_info(cifar_arch) if cifar_arch else None
         row |= {
             "CIFAR-10 model": cifar_arch,
@@ -359,10 +356,13 @@ def history_report():
 
 
 def segmentation_report():
-    """The segmentation weights' held-out scores beside the 2015 U-Net's size and ISBI results."""
+    """The segmentation weights' held-out scores beside the 2015 U-Net's size."""
+    from toolkit import registry
+
+    original = registry.model_info("unet").published_params
     return _task_rows("segmentation", lambda item, m: {
         "pixel error": m["pixel_error"], "IoU": m["iou"], "Dice": m["dice"], "Rand error": m["rand_error"],
-        "2015 U-Net parameters": 31_030_658, "share of the 2015 size": round(item["params"] / 31_030_658, 3),
+        "2015 U-Net parameters": original, "share of the 2015 size": round(item["params"] / original, 3),
     })  # fmt: skip
 
 
@@ -432,21 +432,22 @@ def write_all(out_dir, data_dir=None):
     (out / "figures").mkdir(parents=True, exist_ok=True)
     frames, written = {}, []
     for name, build in TABLES.items():
-        frames[name] = build()
+        frames[name] = build(frames["params"]) if name == "history" else build()  # models built once
         for suffix in ("csv", "md"):
             write_table(frames[name], out / f"{name}.{suffix}")
             written.append(out / f"{name}.{suffix}")
+    curves = _plain_and_residual_curves()
     figures = {
         "error_vs_parameters.png": lambda p: plots.error_vs_parameters(frames["history"], p),
         "error_vs_year.png": lambda p: plots.error_vs_year(frames["history"], p),
-        "plain_vs_residual.png": lambda p: plots.plain_vs_residual(_plain_and_residual_curves(), p),
+        "plain_vs_residual.png": lambda p: plots.plain_vs_residual(curves, p),
         "activations.png": plots.activation_functions,
     }
     figures |= _task_figures(data_dir)
     for filename, draw in figures.items():
         draw(out / "figures" / filename)
         written.append(out / "figures" / filename)
-    (out / "README.md").write_text(reports_readme(frames, sorted(figures)))
+    (out / "README.md").write_text(reports_readme(frames, curves, sorted(figures)))
     written.append(out / "README.md")
     return written
 
@@ -508,23 +509,19 @@ def _overlay(weights_id, path, data_dir):
 def _markdown(frame, columns=None, percent=(), digits=3):
     """A Markdown table of `columns`, errors in `percent` as percentages, blanks for missing values."""
     frame = frame[list(columns)] if columns else frame
-    shown = frame.astype(object).copy()
-    for column in frame.columns:
 
-        def show(value, column=column):
-            if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-                return ""
-            if column in percent:
-                return f"{value:.2%}"
-            if isinstance(value, float):
-                return f"{value:.{digits}g}" if abs(value) < 1000 else f"{value:,.0f}"
-            return (
-                f"{value:,}"
-                if isinstance(value, int) and not isinstance(value, bool) and column != "year"
-                else str(value)
-            )
+    def show(value, column):
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return ""
+        if column in percent:
+            return f"{value:.2%}"
+        if isinstance(value, float):
+            return f"{value:.{digits}g}" if abs(value) < 1000 else f"{value:,.0f}"
+        if isinstance(value, int) and not isinstance(value, bool) and column != "year":
+            return f"{value:,}"
+        return str(value)
 
-        shown[column] = [show(v) for v in frame[column].tolist()]
+    shown = pd.DataFrame({column: [show(v, column) for v in frame[column].tolist()] for column in frame.columns})
     return shown.to_markdown(index=False) if len(shown) else "(none yet)"
 
 
@@ -550,7 +547,7 @@ def _plain_vs_residual_text(curves):
     return "\n".join(lines)
 
 
-def reports_readme(frames, figures):
+def reports_readme(frames, curves, figures):
     """reports/README.md: the history of the networks told by the measured tables and figures."""
     history, errors = frames["history"], frames["errors"]
     digits = errors[errors["task"] == "digits"]
@@ -616,7 +613,7 @@ def reports_readme(frames, figures):
         "",
         "![plain against residual](figures/plain_vs_residual.png)",
         "",
-        _plain_vs_residual_text(_plain_and_residual_curves()),
+        _plain_vs_residual_text(curves),
         "",
         "## 5. U-Net segmentation",
         "",

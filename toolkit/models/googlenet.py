@@ -25,11 +25,9 @@ INCEPTION = {
 
 
 def _conv(x, filters, kernel, name, strides=1, batch_norm=False):
-    if not batch_norm:
-        return keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", activation="relu", name=name)(x)
-    x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False, name=name)(x)
-    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
-    return keras.layers.Activation("relu", name=f"{name}_relu")(x)
+    if batch_norm:
+        return _basic_conv(x, filters, kernel, name, strides=strides)
+    return keras.layers.Conv2D(filters, kernel, strides=strides, padding="same", activation="relu", name=name)(x)
 
 
 def inception_module(x, filters, name, module="reduced", batch_norm=False):
