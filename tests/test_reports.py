@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from cli.main import toolkit as cli
 from tests.conftest import ROOT
-from toolkit.reports import HISTORY, _plain_vs_residual_text
+from toolkit.reports import HISTORY, _cifar_ranking_text, _plain_vs_residual_text
 
 
 def run(*args):
@@ -54,3 +54,16 @@ def test_plain_versus_residual_text_follows_the_curves():
     assert "higher training error" in _plain_vs_residual_text(deeper_worse)
     deeper_better = {"plain20": deeper_worse["plain56"], "plain56": deeper_worse["plain20"]}
     assert "unlike the paper" in _plain_vs_residual_text(deeper_better)
+
+
+def test_cifar_ranking_text_names_each_break_of_the_historical_order():
+    frame = pd.DataFrame({"year": [1998, 2012, 2015, 2015], "epochs": [30, 60, 20, 5],
+                          "CIFAR-10 model": ["lenet5", "alexnet_cifar", "resnet20", "plain20"],
+                          "CIFAR-10 test error": [0.40, 0.15, 0.18, 0.60]})  # fmt: skip
+    text = _cifar_ranking_text(frame)
+    assert "`resnet20` (2015, 18.00% after 20 epochs) is worse than the older `alexnet_cifar`" in text
+    assert "fewer epochs" in text and "lenet5" not in text and "plain20" not in text  # plain nets are controls
+    frame.loc[2, "epochs"] = 90
+    assert "not explained by the budget" in _cifar_ranking_text(frame)
+    frame.loc[2, "CIFAR-10 test error"] = 0.09
+    assert _cifar_ranking_text(frame).startswith("Every family ranks as the history suggests")

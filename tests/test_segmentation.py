@@ -13,6 +13,7 @@ from toolkit import pretrained
 from toolkit.data.masks import (
     MaskError,
     adapted_rand_error,
+    isbi_errors,
     border_weights,
     dice,
     find_pairs,
@@ -104,6 +105,25 @@ def test_metrics_by_hand():
     split = merged.copy()
     split[:, 2] = False  # a membrane splitting one cell into two
     assert adapted_rand_error(split, merged) > 0.3
+    two = split.copy()  # truth: two cells; predicted: the left one, a thicker membrane, half the right
+    predicted = np.zeros((5, 5), bool)
+    predicted[:, :2] = True
+    predicted[:, 4] = True
+    # truth pairs 2 * C(10, 2) = 90; predicted pairs (both in truth cells) 45 + 10 = 55, all joined in the truth too
+    assert adapted_rand_error(predicted, two) == pytest.approx(1 - 2 * 55 / (90 + 55))
+
+
+def test_isbi_errors_take_the_best_threshold():
+    truth = np.zeros((6, 6), np.uint8)
+    truth[:, :2] = truth[:, 3:] = 1  # two cells, one membrane column
+    probability = np.where(truth > 0, 0.65, 0.35).astype("float32")
+    probability[0, 2] = 0.6  # a weak spot in the membrane merges the cells at thresholds below 0.6
+    result = isbi_errors([probability], [truth])
+    assert result["isbi_pixel_error"] == 0.0 and result["isbi_pixel_threshold"] == 0.6
+    assert result["isbi_rand_error"] == 0.0 and result["isbi_rand_threshold"] == 0.6
+    at_half = isbi_errors([probability], [truth], thresholds=(0.5,))
+    assert at_half["isbi_pixel_error"] == pytest.approx(1 - 2 * 30 / (30 + 31))
+    assert at_half["isbi_rand_error"] > 0.3  # the merge
 
 
 def test_border_weights_stress_gaps_between_touching_cells():

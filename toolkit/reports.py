@@ -362,6 +362,7 @@ def segmentation_report():
     original = registry.model_info("unet").published_params
     return _task_rows("segmentation", lambda item, m: {
         "pixel error": m["pixel_error"], "IoU": m["iou"], "Dice": m["dice"], "Rand error": m["rand_error"],
+        "ISBI pixel error": m["isbi_pixel_error"], "ISBI Rand error": m["isbi_rand_error"],
         "2015 U-Net parameters": original, "share of the 2015 size": round(item["params"] / original, 3),
     })  # fmt: skip
 
@@ -547,6 +548,33 @@ def _plain_vs_residual_text(curves):
     return "\n".join(lines)
 
 
+def _cifar_ranking_text(cifar):
+    """Where the measured CIFAR-10 errors break the historical order (plain nets left out), and
+    whether the training budget explains it."""
+    columns = {"year": "year", "model": "CIFAR-10 model", "error": "CIFAR-10 test error", "epochs": "epochs"}
+    rows = [
+        {k: r[c] for k, c in columns.items()}
+        for _, r in cifar.iterrows()
+        if not r["CIFAR-10 model"].startswith("plain")
+    ]
+    lines = []
+    for later in rows:
+        for earlier in rows:
+            if earlier["year"] < later["year"] and earlier["error"] < later["error"]:
+                reason = (
+                    "it trained for fewer epochs" if later["epochs"] < earlier["epochs"]
+                    else "not explained by the budget: it trained as long or longer"
+                )  # fmt: skip
+                lines.append(
+                    f"- `{later['model']}` ({later['year']}, {later['error']:.2%} after {later['epochs']} epochs) is"
+                    f" worse than the older `{earlier['model']}` ({earlier['year']}, {earlier['error']:.2%} after"
+                    f" {earlier['epochs']} epochs): {reason}."
+                )
+    if not lines:
+        return "Every family ranks as the history suggests: each newer network has a lower test error."
+    return "Out of the historical order:\n\n" + "\n".join(lines)
+
+
 def reports_readme(frames, curves, figures):
     """reports/README.md: the history of the networks told by the measured tables and figures."""
     history, errors = frames["history"], frames["errors"]
@@ -600,6 +628,7 @@ def reports_readme(frames, curves, figures):
         _markdown(cifar, cifar_columns, percent),
         "",
     ]
+    parts += [_cifar_ranking_text(cifar), ""]
     if len(epochs) > 1:
         parts += [f"Not yet a fair comparison: the runs got different numbers of epochs ({', '.join(map(str, epochs))})"
                   " because a time limit stopped some of them early.", ""]  # fmt: skip

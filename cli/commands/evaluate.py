@@ -87,6 +87,9 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
         click.echo(
             f"{name} on {result['images']} held-out images of {result['dataset']}: pixel error {result['pixel_error']:.4f},"
             f" foreground IoU {result['iou']:.4f}, Dice {result['dice']:.4f}, adapted Rand error {result['rand_error']:.4f}"
+            f" (threshold {result['threshold']:g}); the ISBI 2012 challenge's errors (1 - best F-score over thresholds):"
+            f" pixel {result['isbi_pixel_error']:.4f} (at {result['isbi_pixel_threshold']:g}),"
+            f" Rand {result['isbi_rand_error']:.4f} (at {result['isbi_rand_threshold']:g})"
         )
         if out:
             pathlib.Path(out).mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,7 @@ class GAN(keras.Model):
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(learning_rate, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(learning_rate, beta_1=0.5)
         self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        self.digit_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     @property
     def metrics(self):
@@ -51,7 +52,10 @@ class GAN(keras.Model):
         return [z, digits], digits
 
     def _judge(self, images, digits, training):
-        return self.discriminator(images if digits is None else [images, digits], training=training)
+        """The real/fake logits, and the digit logits (None when unconditional)."""
+        if digits is None:
+            return self.discriminator(images, training=training), None
+        return self.discriminator([images, digits], training=training)
 
     def train_step(self, data):
         import tensorflow as tf
@@ -64,17 +68,21 @@ class GAN(keras.Model):
         fake_inputs, fake_digits = self._fake_inputs(batch)
         with tf.GradientTape() as tape:
             fake = self.generator(fake_inputs, training=True)
-            real_logits = self._judge(real, real_digits, True)
-            fake_logits = self._judge(fake, fake_digits, True)
+            real_logits, real_digit_logits = self._judge(real, real_digits, True)
+            fake_logits, _ = self._judge(fake, fake_digits, True)
             d_loss = self.bce(tf.ones_like(real_logits) * (1 - self.label_smoothing), real_logits) + self.bce(
                 tf.zeros_like(fake_logits), fake_logits
             )
+            if self.num_classes:
+                d_loss += self.digit_loss(real_digits, real_digit_logits)
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
         fake_inputs, fake_digits = self._fake_inputs(batch)
         with tf.GradientTape() as tape:
-            fake_logits = self._judge(self.generator(fake_inputs, training=True), fake_digits, True)
+            fake_logits, fake_digit_logits = self._judge(self.generator(fake_inputs, training=True), fake_digits, True)
             g_loss = self.bce(tf.ones_like(fake_logits), fake_logits)
+            if self.num_classes:
+                g_loss += self.digit_loss(fake_digits, fake_digit_logits)
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
         self.d_loss_tracker.update_state(d_loss)

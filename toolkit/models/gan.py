@@ -88,10 +88,11 @@ def dcgan(*, weights=None, latent_dim=100, name="dcgan"):
 
 
 def _dcgan_networks(latent_dim, num_classes=0):
-    """The tutorial's DCGAN networks. With `num_classes` each also takes the digit: the generator
-    gets its embedding beside z; the discriminator sees it as an extra 28x28 input map and, as in
-    Miyato & Koyama's projection discriminator (2018), adds the inner product of the digit's
-    embedding with its features to the logit."""
+    """The tutorial's DCGAN networks. With `num_classes` the generator gets the digit's embedding
+    beside z, and the discriminator, which sees the image alone, adds the inner product of the
+    digit's embedding with its features to the logit (Miyato & Koyama's projection discriminator,
+    2018) and also names the digit (Odena et al.'s auxiliary classifier, AC-GAN, 2017): it
+    returns [real/fake logit, digit logits]."""
     z = keras.Input((latent_dim,), name="z")
     x, g_inputs = z, [z]
     if num_classes:
@@ -115,28 +116,21 @@ def _dcgan_networks(latent_dim, num_classes=0):
     generator = keras.Model(g_inputs if num_classes else z, x, name="generator")
 
     image = keras.Input((28, 28, 1), name="image")
-    x, d_inputs = image, [image]
-    if num_classes:
-        digit = keras.Input((1,), dtype="int32", name="d_digit")
-        d = keras.layers.Embedding(num_classes, 50, name="d_digit_embedding")(digit)
-        d = keras.layers.Dense(28 * 28, name="d_digit_map")(keras.layers.Flatten(name="d_digit_flat")(d))
-        x = keras.layers.Concatenate(name="d_condition")(
-            [x, keras.layers.Reshape((28, 28, 1), name="d_digit_reshape")(d)]
-        )
-        d_inputs.append(digit)
+    x = image
     for i, filters in enumerate((64, 128), start=1):
         x = keras.layers.Conv2D(filters, 5, strides=2, padding="same", name=f"d_conv{i}")(x)
         x = keras.layers.LeakyReLU(name=f"d_conv{i}_relu")(x)
         x = keras.layers.Dropout(0.3, name=f"d_conv{i}_dropout")(x)
     features = keras.layers.Flatten(name="d_flatten")(x)
     x = keras.layers.Dense(1, name="d_logit")(features)
-    if num_classes:
-        e = keras.layers.Embedding(num_classes, features.shape[-1], name="d_digit_projection")(d_inputs[1])
-        e = keras.layers.Flatten(name="d_projection_flat")(e)
-        x = keras.layers.Add(name="d_conditional_logit")(
-            [x, keras.layers.Dot(axes=1, name="d_projection")([e, features])]
-        )
-    discriminator = keras.Model(d_inputs if num_classes else image, x, name="discriminator")
+    if not num_classes:
+        return generator, keras.Model(image, x, name="discriminator")
+    digit = keras.Input((1,), dtype="int32", name="d_digit")
+    e = keras.layers.Embedding(num_classes, features.shape[-1], name="d_digit_projection")(digit)
+    e = keras.layers.Flatten(name="d_projection_flat")(e)
+    x = keras.layers.Add(name="d_conditional_logit")([x, keras.layers.Dot(axes=1, name="d_projection")([e, features])])
+    digit_logits = keras.layers.Dense(num_classes, name="d_digit_logits")(features)
+    discriminator = keras.Model([image, digit], [x, digit_logits], name="discriminator")
     return generator, discriminator
 
 
@@ -145,15 +139,16 @@ def _dcgan_networks(latent_dim, num_classes=0):
     year=2014,
     authors="Mirza, Osindero",
     paper="Conditional generative adversarial nets",
-    params_basis="computed: the DCGAN plus a 50-d digit embedding mapped onto one extra input map of each network",
+    params_basis="computed: the DCGAN plus a 50-d digit embedding in the generator, a projection and a digit classifier in the discriminator",
     **_GAN,
 )
 def cdcgan(*, weights=None, latent_dim=100, num_classes=10, name="cdcgan"):
     """A conditional DCGAN: both networks are told the digit (Mirza & Osindero 2014).
 
     `model.generator([z, digits])` draws the requested digits. Departs from the paper: the
-    networks are DCGAN's, the generator's condition is a learned embedding beside z, and the
-    discriminator adds a projection term (Miyato & Koyama 2018) to an input map of the digit.
+    networks are DCGAN's; the generator's condition is a learned embedding beside z; the
+    discriminator uses the digit through a projection term (Miyato & Koyama 2018) and has an
+    auxiliary digit classifier (Odena et al. 2017) whose verdict the generator is also trained on.
     """
     generator, discriminator = _dcgan_networks(latent_dim, num_classes)
     return _finish_gan(generator, discriminator, latent_dim, name, weights, num_classes)

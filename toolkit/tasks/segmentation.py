@@ -20,6 +20,7 @@ from toolkit.data.masks import (
     dice,
     find_pairs,
     iou,
+    isbi_errors,
     joint_augment,
     load_pairs,
     pixel_error,
@@ -95,16 +96,19 @@ class SegmentationTask:
             self._cache["validation"] = load_pairs([p for p, h in zip(pairs, held) if h])
         return self._cache[which]
 
-    def crops(self, images, masks, rng, count, augment=True):
-        """Random tile crops (mirror-padded when an image is smaller than the tile)."""
+    def crops(self, images, masks, rng, count, augment="elastic"):
+        """Random tile crops (mirror-padded when an image is smaller than the tile).
+
+        `augment`: "none", "affine" (flips, 90-degree rotations, gray-value variation) or
+        "elastic" (those and an elastic deformation)."""
         tile, out = self.settings["tile"], []
         for _ in range(count):
             i = rng.integers(len(images))
             image, mask = mirror_pad(images[i], tile), mirror_pad(masks[i], tile)
             y, x = rng.integers(image.shape[0] - tile + 1), rng.integers(image.shape[1] - tile + 1)
             image, mask = image[y : y + tile, x : x + tile], mask[y : y + tile, x : x + tile]
-            if augment:
-                image, mask = joint_augment(image, mask, rng)
+            if augment != "none":
+                image, mask = joint_augment(image, mask, rng, elastic=augment == "elastic")
             out.append((image, mask))
         return out
 
@@ -163,14 +167,14 @@ class SegmentationTask:
         w0 = self.settings["border_weight"]
 
         def generate():
-            for image, mask in self.crops(images, masks, rng, per_epoch, augment=augment != "none"):
+            for image, mask in self.crops(images, masks, rng, per_epoch, augment=augment):
                 sample = (image[..., None], mask[..., None].astype("float32"))
                 yield (*sample, border_weights(mask, w0)[..., None]) if w0 else sample
 
         tile = self.settings["tile"]
         spec = [tf.TensorSpec((tile, tile, 1), tf.float32)] * (3 if w0 else 2)
         train = tf.data.Dataset.from_generator(generate, output_signature=tuple(spec)).batch(batch_size)
-        fixed = self.crops(val_images, val_masks, np.random.default_rng(1234), 4 * len(val_images), augment=False)
+        fixed = self.crops(val_images, val_masks, np.random.default_rng(1234), 4 * len(val_images), augment="none")
         vx = np.stack([c[0] for c in fixed])[..., None]
         vy = np.stack([c[1] for c in fixed])[..., None].astype("float32")
         val = tf.data.Dataset.from_tensor_slices((vx, vy)).batch(batch_size)
@@ -201,18 +205,23 @@ class SegmentationTask:
         if limit:
             images, masks = images[:limit], masks[:limit]
         scores = {"pixel_error": [], "iou": [], "dice": [], "rand_error": []}
-        for image, mask in zip(images, masks):
-            predicted = self.predict_map(model, image) >= threshold
+        probabilities = [self.predict_map(model, image) for image in images]
+        for probability, mask in zip(probabilities, masks):
+            predicted = probability >= threshold
             truth = mask > 0
             scores["pixel_error"].append(pixel_error(predicted, truth))
             scores["iou"].append(iou(predicted, truth))
             scores["dice"].append(dice(predicted, truth))
             scores["rand_error"].append(adapted_rand_error(predicted, truth))
         means = {k: float(np.mean(v)) for k, v in scores.items()}
-        return {"dataset": self.root(data_dir).name, "split": "validation", "images": len(images), **means}
+        return {
+            "dataset": self.root(data_dir).name, "split": "validation", "images": len(images), "threshold": threshold,
+            **means, **isbi_errors(probabilities, masks),
+        }  # fmt: skip
 
     def summary(self, result):
-        return {k: result[k] for k in ("images", "pixel_error", "iou", "dice", "rand_error")} | {
+        keys = ("images", "pixel_error", "iou", "dice", "rand_error", "isbi_pixel_error", "isbi_rand_error")
+        return {k: result[k] for k in keys} | {
             "error": result["pixel_error"]
         }
 
