@@ -13,11 +13,11 @@ from toolkit import pretrained
 from toolkit.data.masks import (
     MaskError,
     adapted_rand_error,
-    isbi_errors,
     border_weights,
     dice,
     find_pairs,
     iou,
+    isbi_errors,
     pixel_error,
     read_gray,
     read_mask,

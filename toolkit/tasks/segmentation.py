@@ -221,9 +221,7 @@ class SegmentationTask:
 
     def summary(self, result):
         keys = ("images", "pixel_error", "iou", "dice", "rand_error", "isbi_pixel_error", "isbi_rand_error")
-        return {k: result[k] for k in keys} | {
-            "error": result["pixel_error"]
-        }
+        return {k: result[k] for k in keys} | {"error": result["pixel_error"]}
 
 
 def mirror_pad(array, size):
