@@ -40,6 +40,8 @@ def test_shipped_quality_is_recomputed(data_dir, weights_id):
     result = task.evaluate(pretrained.build(weights_id), data_dir=data_dir, samples=2000)
     assert result["inception_score"] == pytest.approx(recorded["inception_score"], abs=0.35)
     assert result["min_share"] == pytest.approx(recorded["min_share"], abs=0.03)
+    if "conditional_accuracy" in recorded:
+        assert result["conditional_accuracy"] == pytest.approx(recorded["conditional_accuracy"], abs=0.02)
 
 
 def test_sample_command(tmp_path):
@@ -82,3 +84,9 @@ def test_conditional_generator_draws_the_requested_digit_shapes():
     model = toolkit.build_model("cdcgan")
     images = GenerationTask(model="cdcgan").sample(model.generator, 6, digits=7)
     assert images.shape == (6, 28, 28) and 0 <= images.min() and images.max() <= 1
+
+
+def test_cdcgan_meets_the_conditional_target():
+    """The judge reads the requested digit in at least 95 % of 10,000 samples (recomputed above on 2,000)."""
+    assert "cdcgan.mnist" in GENERATORS
+    assert pretrained.entry("cdcgan.mnist")["metrics"]["mnist/generated"]["conditional_accuracy"] >= 0.95
