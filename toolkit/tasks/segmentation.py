@@ -2,8 +2,8 @@
 
 Splits: a folder of at most 40 pairs (the 30 ISBI 2012 slices) holds its last 5 out for
 validation; a larger one (the 664 nuclei images) a fixed 20 % chosen by a hash of the file name.
-Training sees random `tile`-pixel crops, augmented as in the paper (identically for image and
-mask) unless `augment` is "none". Prediction tiles any image with mirror padding and keeps each tile's centre, so a
+Training sees random `tile`-pixel crops, with `augment` "affine" or "elastic" augmented as in the
+paper (identically for image and mask). Prediction tiles any image with mirror padding and keeps each tile's centre, so a
 512x512 slice and a 1388x1040 micrograph both give a mask of their own size without seams.
 """
 
