@@ -551,12 +551,8 @@ def _plain_vs_residual_text(curves):
 def _cifar_ranking_text(cifar):
     """Where the measured CIFAR-10 errors break the historical order (plain nets left out), and
     whether the training budget explains it."""
-    columns = {"year": "year", "model": "CIFAR-10 model", "error": "CIFAR-10 test error", "epochs": "epochs"}
-    rows = [
-        {k: r[c] for k, c in columns.items()}
-        for _, r in cifar.iterrows()
-        if not r["CIFAR-10 model"].startswith("plain")
-    ]
+    named = cifar.rename(columns={"CIFAR-10 model": "model", "CIFAR-10 test error": "error"})
+    rows = [r for r in named.to_dict("records") if not r["model"].startswith("plain")]
     lines = []
     for later in rows:
         for earlier in rows:

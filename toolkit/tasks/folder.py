@@ -163,9 +163,12 @@ class FolderTask:
 
     def split(self, data_dir=None, which="train"):
         """(images uint8, labels) of the train, validation or test split, read on first use."""
+        pairs = self.pairs(data_dir)
+        if which == "test" and pairs["test"] is pairs["validation"]:  # no test folder: the validation split
+            which = "validation"
         if which not in self._cache:
             skipped = self.skipped
-            self._cache[which] = self._load(self.pairs(data_dir)[which])
+            self._cache[which] = self._load(pairs[which])
             if self.skipped > skipped:
                 print(f"warning: {self.skipped - skipped} unreadable files were skipped", file=sys.stderr)
         return self._cache[which]
