@@ -30,6 +30,27 @@ def test_one_short_epoch_writes_sample_grids(data_dir, tmp_path, model):
     assert (out / "best.weights.h5").exists()
 
 
+def test_moving_average_of_the_generator(tmp_path):
+    """With ema=d, after one step the averaged weights are d * before + (1 - d) * after."""
+    import toolkit
+
+    model = toolkit.build_model("dcgan", ema=0.75)
+    GenerationTask(model="dcgan").compile(model)
+    before = [w.numpy() for w in model.generator.weights]
+    images = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype("float32")
+    model.fit(images, batch_size=8, epochs=1, verbose=0)
+    after = [w.numpy() for w in model.generator.weights]
+    assert not np.allclose(before[0], after[0])
+    for b, a, average in zip(before, after, model.generator_ema.weights):
+        np.testing.assert_allclose(average.numpy(), 0.75 * b + 0.25 * a, rtol=1e-5, atol=1e-6)
+    assert model.sampler is model.generator_ema
+    model.save_weights(tmp_path / "gan.weights.h5")
+    reloaded = toolkit.build_model("dcgan", ema=0.75, weights=str(tmp_path / "gan.weights.h5"))
+    np.testing.assert_array_equal(reloaded.generator_ema.weights[0].numpy(), model.generator_ema.weights[0].numpy())
+    plain = toolkit.build_model("dcgan")
+    assert plain.generator_ema is None and plain.sampler is plain.generator
+
+
 GENERATORS = sorted(k for k, v in pretrained.load_catalog().items() if v["task"] == "generation")
 
 

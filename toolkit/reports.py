@@ -484,7 +484,7 @@ def _sample_grid(weights_id, path):
 
     task, model = pretrained.task_for(weights_id), pretrained.build(weights_id)
     digits = [d for d in range(10) for _ in range(4)] if task.conditional else None
-    save_grid(task.sample(model.generator, 40, seed=0, digits=digits), path, columns=10 if digits else 8)
+    save_grid(task.sample(model.sampler, 40, seed=0, digits=digits), path, columns=10 if digits else 8)
 
 
 def _forecast_plot(weights_id, path, data_dir):

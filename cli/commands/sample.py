@@ -29,7 +29,7 @@ def sample_command(weights_id, count, output, out_dir, seed, digit, interpolate,
     task = pretrained.task_for(weights_id)
     if task.name != "generation":
         raise click.ClickException(f"{weights_id} is a {task.name} model, not a generator.")
-    generator = pretrained.build(weights_id).generator
+    generator = pretrained.build(weights_id).sampler
     if interpolate:
         images = task.interpolate(generator, (seed, seed + 1), count, digit)
     else:

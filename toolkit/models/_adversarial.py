@@ -12,13 +12,20 @@ class GAN(keras.Model):
     alternates one discriminator and one generator step per batch, with the stabilisers people
     expect: the non-saturating generator loss (Goodfellow et al. 2014), one-sided label
     smoothing of the real labels (Salimans et al. 2016), Adam with beta_1 = 0.5 (Radford et al.
-    2016).
+    2016). With `ema` (e.g. 0.999) it also keeps `generator_ema`, an exponential moving average
+    of the generator's weights after every step (Yazici et al. 2019), which `sampler` returns.
     """
 
-    def __init__(self, generator, discriminator, latent_dim, num_classes=0, label_smoothing=0.1, seed=0, **kwargs):
+    def __init__(self, generator, discriminator, latent_dim, num_classes=0, label_smoothing=0.1, seed=0, ema=0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
+        self.ema = ema
+        self.generator_ema = None
+        if ema:
+            self.generator_ema = keras.models.clone_model(generator)
+            self.generator_ema.set_weights(generator.get_weights())
+            self.generator_ema.trainable = False
         self.latent_dim = latent_dim
         self.num_classes = num_classes
         self.label_smoothing = label_smoothing
@@ -29,6 +36,11 @@ class GAN(keras.Model):
     def build(self, input_shape=None):
         # both networks are built functional models already
         self.built = True
+
+    @property
+    def sampler(self):
+        """The generator to draw samples from: the moving average when there is one."""
+        return self.generator if self.generator_ema is None else self.generator_ema
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -85,6 +97,9 @@ class GAN(keras.Model):
                 g_loss += self.digit_loss(fake_digits, fake_digit_logits)
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+        if self.generator_ema is not None:
+            for average, weight in zip(self.generator_ema.weights, self.generator.weights):
+                average.assign(self.ema * average + (1 - self.ema) * weight)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {m.name: m.result() for m in self.metrics}

@@ -6,17 +6,19 @@ References:
     generative adversarial networks", ICLR 2016.
 
 Images are scaled to [-1, 1] (tanh output) for the DCGAN and to [0, 1] (sigmoid) for the MLP GAN.
+Every builder takes `ema`: with a decay such as 0.999 the model also keeps a moving average of
+its generator's weights, and samples are drawn from that (see `GAN`).
 """
 
 from toolkit._lazy import keras
 from toolkit.registry import register
 
 
-def _finish_gan(generator, discriminator, latent_dim, name, weights, num_classes=0):
+def _finish_gan(generator, discriminator, latent_dim, name, weights, num_classes=0, ema=0.0):
     from toolkit.models._adversarial import GAN
     from toolkit.models._common import load_weights
 
-    model = GAN(generator, discriminator, latent_dim, num_classes=num_classes, name=name)
+    model = GAN(generator, discriminator, latent_dim, num_classes=num_classes, ema=ema, name=name)
     model.build()
     load_weights(model, weights)
     return model
@@ -33,7 +35,7 @@ _GAN = dict(tasks=("generation",), input_shape=(100,))
     params_basis="computed: generator 2,503,984 + discriminator 1,231,441",
     **_GAN,
 )
-def gan_mlp(*, weights=None, latent_dim=100, image_shape=(28, 28, 1), name="gan_mlp"):
+def gan_mlp(*, weights=None, latent_dim=100, image_shape=(28, 28, 1), ema=0.0, name="gan_mlp"):
     """The 2014 GAN's MNIST networks (the paper's released code).
 
     Generator: z (100) -> 1200 ReLU -> 1200 ReLU -> 784 sigmoid. Discriminator: maxout 240x5
@@ -61,7 +63,7 @@ def gan_mlp(*, weights=None, latent_dim=100, image_shape=(28, 28, 1), name="gan_
     x = keras.layers.Dropout(0.5, name="d_dropout2")(x)
     x = keras.layers.Dense(1, name="d_logit")(x)
     discriminator = keras.Model(image, x, name="discriminator")
-    return _finish_gan(generator, discriminator, latent_dim, name, weights)
+    return _finish_gan(generator, discriminator, latent_dim, name, weights, ema=ema)
 
 
 @register(
@@ -73,7 +75,7 @@ def gan_mlp(*, weights=None, latent_dim=100, image_shape=(28, 28, 1), name="gan_
     params_basis="TensorFlow tutorial DCGAN on MNIST: generator 2,330,944 + discriminator 212,865",
     **_GAN,
 )
-def dcgan(*, weights=None, latent_dim=100, name="dcgan"):
+def dcgan(*, weights=None, latent_dim=100, ema=0.0, name="dcgan"):
     """The DCGAN for 28x28 digits, as in the TensorFlow tutorial.
 
     Generator: dense 7x7x256, then 5x5 transposed convolutions to 128 (7x7), 64 (14x14) and
@@ -84,7 +86,7 @@ def dcgan(*, weights=None, latent_dim=100, name="dcgan"):
     dropout and no batch norm (the tutorial's choice).
     """
     generator, discriminator = _dcgan_networks(latent_dim)
-    return _finish_gan(generator, discriminator, latent_dim, name, weights)
+    return _finish_gan(generator, discriminator, latent_dim, name, weights, ema=ema)
 
 
 def _dcgan_networks(latent_dim, num_classes=0):
@@ -142,7 +144,7 @@ def _dcgan_networks(latent_dim, num_classes=0):
     params_basis="computed: the DCGAN plus a 50-d digit embedding in the generator, a projection and a digit classifier in the discriminator",
     **_GAN,
 )
-def cdcgan(*, weights=None, latent_dim=100, num_classes=10, name="cdcgan"):
+def cdcgan(*, weights=None, latent_dim=100, num_classes=10, ema=0.0, name="cdcgan"):
     """A conditional DCGAN: both networks are told the digit (Mirza & Osindero 2014).
 
     `model.generator([z, digits])` draws the requested digits. Departs from the paper: the
@@ -151,4 +153,4 @@ def cdcgan(*, weights=None, latent_dim=100, num_classes=10, name="cdcgan"):
     auxiliary digit classifier (Odena et al. 2017) whose verdict the generator is also trained on.
     """
     generator, discriminator = _dcgan_networks(latent_dim, num_classes)
-    return _finish_gan(generator, discriminator, latent_dim, name, weights, num_classes)
+    return _finish_gan(generator, discriminator, latent_dim, name, weights, num_classes, ema)

@@ -69,7 +69,7 @@ class GenerationTask:
 
                     folder = pathlib.Path(out) / "samples"
                     folder.mkdir(parents=True, exist_ok=True)
-                    save_grid(task.sample(self.model.generator, 64, seed=0), folder / f"epoch_{epoch + 1:03d}.png")
+                    save_grid(task.sample(self.model.sampler, 64, seed=0), folder / f"epoch_{epoch + 1:03d}.png")
 
         return [SampleGrid()]
 
@@ -174,7 +174,7 @@ class GenerationTask:
         test, _ = load_mnist("test", data_dir)
         reference, _ = self.judge_images(test[:samples] / 255.0, judge)
         digits = np.arange(samples) % 10 if self.conditional else None
-        images = self.sample(model.generator, samples, seed=seed, digits=digits)
+        images = self.sample(model.sampler, samples, seed=seed, digits=digits)
         result = self.quality(images, reference, judge, requested=digits)
         return {
             "dataset": "mnist",
