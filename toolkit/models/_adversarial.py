@@ -16,7 +16,9 @@ class GAN(keras.Model):
     of the generator's weights after every step (Yazici et al. 2019), which `sampler` returns.
     """
 
-    def __init__(self, generator, discriminator, latent_dim, num_classes=0, label_smoothing=0.1, seed=0, ema=0.0, **kwargs):
+    def __init__(
+        self, generator, discriminator, latent_dim, num_classes=0, label_smoothing=0.1, seed=0, ema=0.0, **kwargs
+    ):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
