@@ -1,5 +1,7 @@
 """GANs: training mechanics, sampling from the CLI, and the quality measures."""
 
+import json
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -28,10 +30,12 @@ def test_one_short_epoch_writes_sample_grids(data_dir, tmp_path, model):
     assert result.exit_code == 0, result.output
     assert Image.open(out / "samples" / "epoch_001.png").size == (240, 240)
     assert (out / "best.weights.h5").exists()
+    assert " --lr 0.0002 " in json.loads((out / "config.json").read_text())["command"]  # the GAN default
 
 
 def test_moving_average_of_the_generator(tmp_path):
-    """With ema=d, after one step the averaged weights are d * before + (1 - d) * after."""
+    """With ema=d, after one step the averaged weights are d * before + (1 - d) * after; the
+    averaged generator's batch-norm statistics are calibrated on its own samples."""
     import toolkit
 
     model = toolkit.build_model("dcgan", ema=0.75)
@@ -41,9 +45,18 @@ def test_moving_average_of_the_generator(tmp_path):
     model.fit(images, batch_size=8, epochs=1, verbose=0)
     after = [w.numpy() for w in model.generator.weights]
     assert not np.allclose(before[0], after[0])
-    for b, a, average in zip(before, after, model.generator_ema.weights):
-        np.testing.assert_allclose(average.numpy(), 0.75 * b + 0.25 * a, rtol=1e-5, atol=1e-6)
+    for b, a, average, weight in zip(before, after, model.generator_ema.weights, model.generator.weights):
+        if weight.trainable:
+            np.testing.assert_allclose(average.numpy(), 0.75 * b + 0.25 * a, rtol=1e-5, atol=1e-6)
     assert model.sampler is model.generator_ema
+    # calibration: the first batch norm's statistics are those of its input on the calibration batch
+    model.calibrate_average(samples=512, seed=0)
+    z = np.random.default_rng(0).normal(size=(512, 100)).astype("float32")
+    dense = z @ model.generator_ema.get_layer("g_fc").kernel.numpy()
+    norm = model.generator_ema.get_layer("g_fc_bn")
+    np.testing.assert_allclose(norm.moving_mean.numpy(), dense.mean(0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(norm.moving_variance.numpy(), dense.var(0), rtol=1e-3, atol=1e-5)
+    assert norm.momentum == 0.99 and not norm.trainable
     model.save_weights(tmp_path / "gan.weights.h5")
     reloaded = toolkit.build_model("dcgan", ema=0.75, weights=str(tmp_path / "gan.weights.h5"))
     np.testing.assert_array_equal(reloaded.generator_ema.weights[0].numpy(), model.generator_ema.weights[0].numpy())

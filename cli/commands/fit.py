@@ -20,12 +20,14 @@ data_dir_option = click.option(
     "--lr",
     "learning_rate",
     type=click.FloatRange(0, min_open=True),
-    default=1e-3,
-    show_default=True,
-    help="Initial learning rate (cosine-decayed).",
+    help="Initial learning rate, cosine-decayed (default 1e-3); GANs keep it constant (default 2e-4).",
 )
 @click.option(
-    "--optimizer", type=click.Choice(["adam", "adamw", "sgd"]), default="adam", show_default=True, help="The optimizer."
+    "--optimizer",
+    type=click.Choice(["adam", "adamw", "sgd"]),
+    default="adam",
+    show_default=True,
+    help="The optimizer (GANs use Adam with beta_1 = 0.5).",
 )
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of every random source; same seed, same weights."
@@ -166,6 +168,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
                    per_class=per_class, padding=padding, base_filters=base_filters, depth=depth, loss=loss,
                    border_weight=border_weight, tile=tile, seed=seed)  # fmt: skip
     cls = task_class(task_name)
+    learning_rate = learning_rate or getattr(cls, "learning_rate", 1e-3)
     try:
         settings, model_name, task_build = cls.from_options(model_name, data_dir, options)
     except ValueError as error:

@@ -13,7 +13,8 @@ class GAN(keras.Model):
     expect: the non-saturating generator loss (Goodfellow et al. 2014), one-sided label
     smoothing of the real labels (Salimans et al. 2016), Adam with beta_1 = 0.5 (Radford et al.
     2016). With `ema` (e.g. 0.999) it also keeps `generator_ema`, an exponential moving average
-    of the generator's weights after every step (Yazici et al. 2019), which `sampler` returns.
+    of the generator's trained weights after every step (Yazici et al. 2019), which `sampler`
+    returns once `calibrate_average` has given it batch-norm statistics of its own.
     """
 
     def __init__(
@@ -43,6 +44,25 @@ class GAN(keras.Model):
     def sampler(self):
         """The generator to draw samples from: the moving average when there is one."""
         return self.generator if self.generator_ema is None else self.generator_ema
+
+    def calibrate_average(self, samples=2048, seed=0):
+        """Set the averaged generator's batch-norm statistics from one large batch of its own
+        samples ("standing statistics", Brock et al. 2019): the trained generator's statistics do
+        not fit the averaged weights. The generation task calls this after every epoch."""
+        import numpy as np
+
+        if self.generator_ema is None:
+            return
+        inputs = np.random.default_rng(seed).normal(size=(samples, self.latent_dim)).astype("float32")
+        if self.num_classes:
+            inputs = [inputs, (np.arange(samples) % self.num_classes).astype("int32").reshape(-1, 1)]
+        norms = [layer for layer in self.generator_ema.layers if isinstance(layer, keras.layers.BatchNormalization)]
+        momenta = [layer.momentum for layer in norms]
+        for layer in norms:
+            layer.trainable, layer.momentum = True, 0.0  # the moving statistics become this batch's
+        self.generator_ema(inputs, training=True)
+        for layer, momentum in zip(norms, momenta):
+            layer.trainable, layer.momentum = False, momentum
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -101,7 +121,8 @@ class GAN(keras.Model):
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
         if self.generator_ema is not None:
             for average, weight in zip(self.generator_ema.weights, self.generator.weights):
-                average.assign(self.ema * average + (1 - self.ema) * weight)
+                if weight.trainable:  # batch-norm statistics come from calibrate_average
+                    average.assign(self.ema * average + (1 - self.ema) * weight)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {m.name: m.result() for m in self.metrics}

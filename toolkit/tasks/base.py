@@ -127,6 +127,7 @@ def run_fit(task, model, train, validation, *, out, epochs, config, monitor, mod
         timer,  # first, so an epoch's time is its training and validation, not the saving after it
         keras.callbacks.BackupAndRestore(str(out / "backup")),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
+        *task.callbacks(config),  # before the checkpoint, which saves what they leave
         keras.callbacks.ModelCheckpoint(
             str(out / "best.weights.h5"),
             monitor=monitor,
@@ -137,7 +138,6 @@ def run_fit(task, model, train, validation, *, out, epochs, config, monitor, mod
     ]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard")))
-    callbacks.extend(task.callbacks(config))
     start = time.perf_counter()
     model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False)
     elapsed = time.perf_counter() - start

@@ -22,6 +22,7 @@ class GenerationTask:
     labels = [str(d) for d in range(10)]
     monitor, mode = "g_loss", "min"
     save_best = False  # a GAN's losses do not rank its epochs: keep the last one
+    learning_rate = 2e-4  # Radford et al.'s, kept constant
     preprocessing = "MNIST digits scaled to [-1, 1] (tanh generators) or [0, 1] (sigmoid)"
 
     def __init__(self, model=None, latent_dim=100):
@@ -61,9 +62,11 @@ class GenerationTask:
         task, out = self, config.get("out")
 
         class SampleGrid(keras.callbacks.Callback):
-            """A grid of samples from one fixed latent batch after every epoch."""
+            """A grid of samples from one fixed latent batch after every epoch (before the
+            checkpoint, so the averaged generator is calibrated when its weights are saved)."""
 
             def on_epoch_end(self, epoch, logs=None):
+                self.model.calibrate_average()
                 if out:
                     import pathlib
 
