@@ -573,6 +573,8 @@ def _cifar_ranking_text(cifar):
 
 def reports_readme(frames, curves, figures):
     """reports/README.md: the history of the networks told by the measured tables and figures."""
+    from toolkit import pretrained
+
     history, errors = frames["history"], frames["errors"]
     digits = errors[errors["task"] == "digits"]
     cifar = history.dropna(subset=["CIFAR-10 test error"])
@@ -586,6 +588,7 @@ def reports_readme(frames, curves, figures):
                      "inference images/s (CPU)"]  # fmt: skip
     percent = ("ILSVRC top-5 error (challenge entry)", "top-5 error (single model, published)", "CIFAR-10 test error",
                "CIFAR-10 published test error", "error")  # fmt: skip
+    averaged = ", ".join(f"`{k}`" for k, v in pretrained.load_catalog().items() if v.get("build", {}).get("ema"))
     parts = [
         "# The history of neural networks, measured",
         "",
@@ -649,7 +652,9 @@ def reports_readme(frames, curves, figures):
         "## 6. Generative adversarial networks",
         "",
         "Sample quality judged by the shipped digit classifier (`digits.best`): Fréchet distance of its"
-        " penultimate-layer features, classifier Inception Score (at most 10) and the share of each digit.",
+        " penultimate-layer features, classifier Inception Score (at most 10) and the share of each digit."
+        " The parameters are all that is stored: generator, discriminator and, for"
+        f" {averaged or 'none'}, the moving average of the generator, which draws the samples.",
         "",
         _markdown(frames["generation"]),
         "",
