@@ -10,9 +10,9 @@ class GAN(keras.Model):
     `model.sampler` (the generator, or its moving average) alone is all sampling needs:
     `sampler(z)`, or `sampler([z, digits])` when the GAN is conditional (`num_classes > 0`). The
     discriminator outputs logits. `fit` alternates one discriminator and one generator step per
-    batch, with the stabilisers people expect: the non-saturating generator loss (Goodfellow et al. 2014), one-sided label
-    smoothing of the real labels (Salimans et al. 2016), Adam with beta_1 = 0.5 (Radford et al.
-    2016). With `ema` (e.g. 0.999) it also keeps `generator_ema`, an exponential moving average
+    batch, with the stabilisers people expect: the non-saturating generator loss (Goodfellow et
+    al. 2014), one-sided label smoothing of the real labels (Salimans et al. 2016), Adam with
+    beta_1 = 0.5 (Radford et al. 2016). With `ema` (e.g. 0.999) it also keeps `generator_ema`, an exponential moving average
     of the generator's trained weights after every step (Yazici et al. 2019), which `sampler`
     returns once `calibrate_average` has given it batch-norm statistics of its own.
     """
