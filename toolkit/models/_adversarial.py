@@ -12,9 +12,10 @@ class GAN(keras.Model):
     discriminator outputs logits. `fit` alternates one discriminator and one generator step per
     batch, with the stabilisers people expect: the non-saturating generator loss (Goodfellow et
     al. 2014), one-sided label smoothing of the real labels (Salimans et al. 2016), Adam with
-    beta_1 = 0.5 (Radford et al. 2016). With `ema` (e.g. 0.999) it also keeps `generator_ema`, an exponential moving average
-    of the generator's trained weights after every step (Yazici et al. 2019), which `sampler`
-    returns once `calibrate_average` has given it batch-norm statistics of its own.
+    beta_1 = 0.5 (Radford et al. 2016). With `ema` (e.g. 0.999) it also keeps `generator_ema`, an
+    exponential moving average of the generator's trained weights after every step (Yazici et al.
+    2019), which `sampler` returns once `calibrate_average` has given it batch-norm statistics of
+    its own.
     """
 
     def __init__(
