@@ -71,11 +71,25 @@ GENERATORS = sorted(k for k, v in pretrained.load_catalog().items() if v["task"]
 def test_shipped_quality_is_recomputed(data_dir, weights_id):
     task = pretrained.task_for(weights_id)
     recorded = pretrained.entry(weights_id)["metrics"]["mnist/generated"]
-    result = task.evaluate(pretrained.build(weights_id), data_dir=data_dir, samples=2000)
+    result = task.evaluate(pretrained.build(weights_id), data_dir=data_dir, samples=recorded["samples"])
     assert result["inception_score"] == pytest.approx(recorded["inception_score"], abs=0.35)
     assert result["min_share"] == pytest.approx(recorded["min_share"], abs=0.03)
     if "conditional_accuracy" in recorded:
         assert result["conditional_accuracy"] == pytest.approx(recorded["conditional_accuracy"], abs=0.02)
+    # on as many samples as recorded, every stated number (FID, each digit's share) comes back
+    assert result["fid"] == pytest.approx(recorded["fid"], rel=1e-3)
+    assert result["max_share"] == pytest.approx(recorded["max_share"], abs=1e-3)
+    for digit, share in recorded["coverage"].items():
+        assert result["coverage"][digit] == pytest.approx(share, abs=1e-3), digit
+
+
+def test_recorded_floor_is_recomputed(data_dir):
+    """The real-digit floor every generator entry records (and the report shows) comes back."""
+    floors = [v for k in GENERATORS for key, v in pretrained.entry(k).items() if key.startswith("floor")]
+    assert floors and all(f == floors[0] for f in floors)
+    result = GenerationTask().floor(data_dir, samples=floors[0]["samples"])
+    for key in ("fid", "inception_score", "min_share", "max_share"):
+        assert result[key] == pytest.approx(floors[0][key], rel=1e-3, abs=1e-3), key
 
 
 def test_sample_command(tmp_path):
@@ -121,6 +135,6 @@ def test_conditional_generator_draws_the_requested_digit_shapes():
 
 
 def test_cdcgan_meets_the_conditional_target():
-    """The judge reads the requested digit in at least 95 % of 10,000 samples (recomputed above on 2,000)."""
+    """The judge reads the requested digit in at least 95 % of 10,000 samples (recomputed above)."""
     assert "cdcgan.mnist" in GENERATORS
     assert pretrained.entry("cdcgan.mnist")["metrics"]["mnist/generated"]["conditional_accuracy"] >= 0.95
