@@ -33,6 +33,24 @@ def test_one_short_epoch_writes_sample_grids(data_dir, tmp_path, model):
     assert " --lr 0.0002 " in json.loads((out / "config.json").read_text())["command"]  # the GAN default
 
 
+def test_training_continues_from_weights(data_dir, tmp_path):
+    import toolkit
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    args = ["fit", "--model", "gan_mlp", "--task", "generation", "--epochs", "1", "--limit", "256"]
+    assert CliRunner().invoke(cli, args + ["--out", str(first)]).exit_code == 0
+    start = first / "best.weights.h5"
+    model = GenerationTask(model="gan_mlp", start_weights=str(start)).build("gan_mlp")
+    saved = toolkit.build_model("gan_mlp", weights=str(start))
+    for a, b in zip(model.weights, saved.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    result = CliRunner().invoke(cli, args + ["--weights", str(start), "--out", str(second)])
+    assert result.exit_code == 0, result.output
+    assert f" --weights {start} " in json.loads((second / "config.json").read_text())["command"]
+    result = CliRunner().invoke(cli, args + ["--weights", "no-such.weights", "--out", str(tmp_path / "third")])
+    assert result.exit_code != 0 and "no-such.weights" in result.output and "Traceback" not in result.output
+
+
 def test_moving_average_of_the_generator(tmp_path):
     """With ema=d, after one step the averaged weights are d * before + (1 - d) * after; the
     averaged generator's batch-norm statistics are calibrated on its own samples."""

@@ -96,7 +96,11 @@ data_dir_option = click.option(
     multiple=True,
     help="forecasting: model differences at this lag (repeatable: --difference 1 --difference 12).",
 )
-@click.option("--weights", "base_weights", help="folder: start from these catalog weights (e.g. resnet50.imagenet).")
+@click.option(
+    "--weights",
+    "base_weights",
+    help="folder: start from these catalog weights (e.g. resnet50.imagenet); generation: continue from these catalog weights or this .weights.h5 file.",
+)
 @click.option(
     "--freeze-base", is_flag=True, help="folder: keep the transferred layers frozen; train the new classifier only."
 )

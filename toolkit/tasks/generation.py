@@ -25,16 +25,18 @@ class GenerationTask:
     learning_rate = 2e-4  # Radford et al.'s, kept constant
     preprocessing = "MNIST digits scaled to [-1, 1] (tanh generators) or [0, 1] (sigmoid)"
 
-    def __init__(self, model=None, latent_dim=100):
+    def __init__(self, model=None, latent_dim=100, start_weights=None):
         self.settings = {"model": model, "latent_dim": latent_dim}
+        if start_weights:
+            self.settings["start_weights"] = start_weights
 
     @staticmethod
     def from_options(model_name, data_dir, o):
-        return {"model": model_name}, model_name, {}
+        return {"model": model_name, "start_weights": o["base_weights"]}, model_name, {}
 
     @staticmethod
     def flags(settings, o):
-        return ""
+        return f" --weights {o['base_weights']}" if o["base_weights"] else ""
 
     def pixel_range(self):
         return (0.0, 1.0) if self.settings["model"] == "gan_mlp" else (-1.0, 1.0)
@@ -51,7 +53,12 @@ class GenerationTask:
         return {"latent_dim": self.settings["latent_dim"]}
 
     def build(self, model_name, **kwargs):
-        return registry.build_model(model_name, **{**self.build_args(model_name), **kwargs})
+        """The GAN; with `start_weights` (a catalog id or a weights file) training continues from it."""
+        from toolkit.models._common import load_weights
+
+        model = registry.build_model(model_name, **{**self.build_args(model_name), **kwargs})
+        load_weights(model, self.settings.get("start_weights"))
+        return model
 
     def compile(self, model, optimizer="adam", learning_rate=2e-4):
         model.compile(learning_rate=learning_rate)
