@@ -1,6 +1,7 @@
 """GANs: training mechanics, sampling from the CLI, and the quality measures."""
 
 import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -80,6 +81,50 @@ def test_moving_average_of_the_generator(tmp_path):
     np.testing.assert_array_equal(reloaded.generator_ema.weights[0].numpy(), model.generator_ema.weights[0].numpy())
     plain = toolkit.build_model("dcgan")
     assert plain.generator_ema is None and plain.sampler is plain.generator
+
+
+JAX_STEPS = """
+import numpy as np, keras, toolkit
+from toolkit.tasks.generation import GenerationTask
+assert keras.backend.backend() == "jax"
+rng = np.random.default_rng(0)
+for name in ("dcgan", "cdcgan"):
+    model = toolkit.build_model(name, ema=0.75)
+    GenerationTask(model=name).compile(model)
+    images = rng.uniform(-1, 1, (8, 28, 28, 1)).astype("float32")
+    data = (images, rng.integers(0, 10, 8)) if name == "cdcgan" else (images,)
+    before = [w.numpy() for w in model.generator.weights]
+    d_before = model.discriminator.weights[0].numpy()
+    logs = model.fit(*data, batch_size=8, epochs=1, verbose=0).history
+    assert np.isfinite(logs["d_loss"][0]) and np.isfinite(logs["g_loss"][0]), logs
+    assert not np.allclose(d_before, model.discriminator.weights[0].numpy())
+    assert model.d_optimizer.iterations.numpy() == model.g_optimizer.iterations.numpy() == 1
+    for b, average, weight in zip(before, model.generator_ema.weights, model.generator.weights):
+        if weight.trainable:
+            np.testing.assert_allclose(average.numpy(), 0.75 * b + 0.25 * weight.numpy(), rtol=1e-5, atol=1e-6)
+        else:  # batch-norm statistics moved with the generator's training batches
+            assert not np.allclose(b, weight.numpy()) or b.ndim == 0
+    model.save_weights(f"{name}.weights.h5")
+print("ok")
+"""
+
+
+def test_gan_trains_on_jax(tmp_path):
+    """The GPU machine's backend: the same step, written statelessly, keeps both optimizers, the
+    batch-norm statistics and the moving average; its weights load under TensorFlow."""
+    import os
+    import subprocess
+    import sys
+
+    import toolkit
+
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    root = str(pathlib.Path(__file__).parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-c", JAX_STEPS], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+    model = toolkit.build_model("dcgan", ema=0.75, weights=str(tmp_path / "dcgan.weights.h5"))
+    assert np.isfinite(model.sampler(np.zeros((2, 100), "float32")).numpy()).all()
 
 
 GENERATORS = sorted(k for k, v in pretrained.load_catalog().items() if v["task"] == "generation")

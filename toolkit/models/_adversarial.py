@@ -69,9 +69,11 @@ class GAN(keras.Model):
         return self.generator(inputs, training=training)
 
     def compile(self, d_optimizer=None, g_optimizer=None, learning_rate=2e-4, **kwargs):
-        super().compile(**kwargs)
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(learning_rate, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(learning_rate, beta_1=0.5)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+        super().compile(optimizer=OptimizerPair(self.d_optimizer, self.g_optimizer), **kwargs)
         self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
         self.digit_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
@@ -92,32 +94,47 @@ class GAN(keras.Model):
             return self.discriminator(images, training=training), None
         return self.discriminator([images, digits], training=training)
 
-    def train_step(self, data):
+    def _split(self, data):
+        """(real images, their digits as (n, 1) int32 or None) from a batch."""
+        if self.num_classes:
+            return data[0], keras.ops.reshape(keras.ops.cast(data[1], "int32"), (-1, 1))
+        return (data[0] if isinstance(data, (tuple, list)) else data), None
+
+    def _d_loss(self, real_logits, fake_logits, real_digits, real_digit_logits):
+        ops = keras.ops
+        loss = self.bce(ops.ones_like(real_logits) * (1 - self.label_smoothing), real_logits)
+        loss += self.bce(ops.zeros_like(fake_logits), fake_logits)
+        return loss + self.digit_loss(real_digits, real_digit_logits) if self.num_classes else loss
+
+    def _g_loss(self, fake_logits, fake_digits, fake_digit_logits):
+        loss = self.bce(keras.ops.ones_like(fake_logits), fake_logits)
+        return loss + self.digit_loss(fake_digits, fake_digit_logits) if self.num_classes else loss
+
+    def train_step(self, *args):
+        """One discriminator step, then one generator step. TensorFlow's trainer calls it with the
+        batch and expects the variables updated in place; JAX's calls it with the state (every
+        variable's value) and the batch, and expects the logs and the new state."""
+        if keras.backend.backend() == "jax":
+            return self._stateless_train_step(*args)
+        return self._tensorflow_train_step(*args)
+
+    def _tensorflow_train_step(self, data):
         import tensorflow as tf
 
-        if self.num_classes:
-            real, real_digits = data[0], tf.reshape(tf.cast(data[1], "int32"), (-1, 1))
-        else:
-            real, real_digits = (data[0] if isinstance(data, (tuple, list)) else data), None
+        real, real_digits = self._split(data)
         batch = tf.shape(real)[0]
         fake_inputs, fake_digits = self._fake_inputs(batch)
         with tf.GradientTape() as tape:
             fake = self.generator(fake_inputs, training=True)
             real_logits, real_digit_logits = self._judge(real, real_digits, True)
             fake_logits, _ = self._judge(fake, fake_digits, True)
-            d_loss = self.bce(tf.ones_like(real_logits) * (1 - self.label_smoothing), real_logits) + self.bce(
-                tf.zeros_like(fake_logits), fake_logits
-            )
-            if self.num_classes:
-                d_loss += self.digit_loss(real_digits, real_digit_logits)
+            d_loss = self._d_loss(real_logits, fake_logits, real_digits, real_digit_logits)
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
         fake_inputs, fake_digits = self._fake_inputs(batch)
         with tf.GradientTape() as tape:
             fake_logits, fake_digit_logits = self._judge(self.generator(fake_inputs, training=True), fake_digits, True)
-            g_loss = self.bce(tf.ones_like(fake_logits), fake_logits)
-            if self.num_classes:
-                g_loss += self.digit_loss(fake_digits, fake_digit_logits)
+            g_loss = self._g_loss(fake_logits, fake_digits, fake_digit_logits)
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
         if self.generator_ema is not None:
@@ -127,3 +144,89 @@ class GAN(keras.Model):
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {m.name: m.result() for m in self.metrics}
+
+    def _stateless_train_step(self, state, data):
+        """The same step as a pure function of the state (JAX): every network runs through
+        `stateless_call` on its slice of the model's variables, and the slices are put back."""
+        import jax
+
+        trainable, non_trainable, optimizer_values, metric_values = state
+        trainable, non_trainable = list(trainable), list(non_trainable)
+        where = {id(v): i for i, v in enumerate(self.trainable_variables)}
+        where_fixed = {id(v): i for i, v in enumerate(self.non_trainable_variables)}
+
+        def take(values, positions, variables):
+            return [values[positions[id(v)]] for v in variables]
+
+        def put(values, positions, variables, new):
+            for v, value in zip(variables, new):
+                values[positions[id(v)]] = value
+
+        g, d = self.generator, self.discriminator
+        g_train, d_train = take(trainable, where, g.trainable_variables), take(trainable, where, d.trainable_variables)
+        g_fixed = take(non_trainable, where_fixed, g.non_trainable_variables)
+        d_fixed = take(non_trainable, where_fixed, d.non_trainable_variables)
+
+        real, real_digits = self._split(data)
+        batch = real.shape[0]
+        seed = self.seed_generator.state
+        with keras.StatelessScope(state_mapping=[(seed, non_trainable[where_fixed[id(seed)]])]) as scope:
+            d_inputs, d_digits = self._fake_inputs(batch)
+            g_inputs, g_digits = self._fake_inputs(batch)
+            non_trainable[where_fixed[id(seed)]] = scope.get_current_value(seed)
+
+        def judge(d_train, d_fixed, images, digits):
+            inputs = images if digits is None else [images, digits]
+            outputs, d_fixed = d.stateless_call(d_train, d_fixed, inputs, training=True)
+            return (outputs if digits is not None else (outputs, None)), d_fixed
+
+        def d_loss_fn(d_train, d_fixed, g_fixed):
+            fake, g_fixed = g.stateless_call(g_train, g_fixed, d_inputs, training=True)
+            (real_logits, real_digit_logits), d_fixed = judge(d_train, d_fixed, real, real_digits)
+            (fake_logits, _), d_fixed = judge(d_train, d_fixed, fake, d_digits)
+            return self._d_loss(real_logits, fake_logits, real_digits, real_digit_logits), (d_fixed, g_fixed)
+
+        (d_loss, (d_fixed, g_fixed)), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d_train, d_fixed, g_fixed)
+        d_count = len(self.d_optimizer.variables)
+        d_train, d_optimizer_values = self.d_optimizer.stateless_apply(optimizer_values[:d_count], grads, d_train)
+
+        def g_loss_fn(g_train, g_fixed, d_fixed):
+            fake, g_fixed = g.stateless_call(g_train, g_fixed, g_inputs, training=True)
+            (fake_logits, fake_digit_logits), d_fixed = judge(d_train, d_fixed, fake, g_digits)
+            return self._g_loss(fake_logits, g_digits, fake_digit_logits), (g_fixed, d_fixed)
+
+        (g_loss, (g_fixed, d_fixed)), grads = jax.value_and_grad(g_loss_fn, has_aux=True)(g_train, g_fixed, d_fixed)
+        g_train, g_optimizer_values = self.g_optimizer.stateless_apply(optimizer_values[d_count:], grads, g_train)
+
+        put(trainable, where, g.trainable_variables, g_train)
+        put(trainable, where, d.trainable_variables, d_train)
+        put(non_trainable, where_fixed, g.non_trainable_variables, g_fixed)
+        put(non_trainable, where_fixed, d.non_trainable_variables, d_fixed)
+        if self.generator_ema is not None:
+            for average, weight in zip(self.generator_ema.weights, g.weights):
+                if weight.trainable:
+                    k = where_fixed[id(average)]
+                    non_trainable[k] = self.ema * non_trainable[k] + (1 - self.ema) * trainable[where[id(weight)]]
+        logs, new_metric_values, start = {}, [], 0
+        for metric, value in zip(self.metrics, (d_loss, g_loss)):
+            count = len(metric.variables)
+            values = metric.stateless_update_state(metric_values[start : start + count], value)
+            logs[metric.name] = metric.stateless_result(values)
+            new_metric_values += values
+            start += count
+        state = trainable, non_trainable, d_optimizer_values + g_optimizer_values, new_metric_values
+        return logs, state
+
+
+class OptimizerPair(keras.optimizers.Optimizer):
+    """The discriminator's and the generator's optimizers seen as one: a trainer that carries a
+    single optimizer's state through its steps (JAX's) then carries both. Each is built on its
+    own network's variables and applied by `GAN.train_step`; the pair never applies anything."""
+
+    def __init__(self, d_optimizer, g_optimizer, name="gan_optimizers", **kwargs):
+        super().__init__(learning_rate=0.0, name=name, **kwargs)
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+
+    @property
+    def variables(self):
+        return self.d_optimizer.variables + self.g_optimizer.variables
