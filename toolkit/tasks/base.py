@@ -6,7 +6,6 @@ import shutil
 import time
 
 import keras
-import tensorflow as tf
 
 STRATEGIES = ("default", "mirrored", "multi-worker")
 
@@ -15,8 +14,16 @@ def make_strategy(name):
     """A `tf.distribute` strategy: the default one, mirrored over local devices, or multi-worker.
 
     `mirrored` uses every local GPU, else every logical CPU device when there are several;
-    `multi-worker` reads the cluster from the standard `TF_CONFIG` variable.
+    `multi-worker` reads the cluster from the standard `TF_CONFIG` variable. On another Keras
+    backend (JAX, say) `default` is an empty scope: one device, as Keras places it.
     """
+    if name == "default" and keras.backend.backend() != "tensorflow":
+        import contextlib
+        import types
+
+        return types.SimpleNamespace(scope=contextlib.nullcontext)
+    import tensorflow as tf
+
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
@@ -50,9 +57,12 @@ def cosine_schedule(epochs, learning_rate):
 
 
 def seed_everything(seed):
-    """Fix Python's, NumPy's and TensorFlow's random sources and make TensorFlow ops deterministic."""
+    """Fix Python's, NumPy's and the backend's random sources and make TensorFlow ops deterministic."""
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
 
 
 class EpochTimer(keras.callbacks.Callback):

@@ -84,7 +84,9 @@ class GenerationTask:
         return [SampleGrid()]
 
     def datasets(self, model, *, batch_size, seed, augment="none", data_dir=None, limit=None):
-        import tensorflow as tf
+        """Shuffled full batches of the training digits: a `tf.data` pipeline on TensorFlow, else
+        (JAX, on the GPU machine, which has no TensorFlow) a Keras `PyDataset` shuffled by NumPy."""
+        import keras
 
         images, labels = load_mnist("train", data_dir)
         if limit:
@@ -92,6 +94,10 @@ class GenerationTask:
         low, high = self.pixel_range()
         x = (images[..., None].astype("float32") / 255.0) * (high - low) + low
         data = (x, labels.astype("int32")) if self.conditional else x
+        if keras.backend.backend() != "tensorflow":
+            return ShuffledBatches(data, batch_size, seed), None
+        import tensorflow as tf
+
         train = (
             tf.data.Dataset.from_tensor_slices(data).shuffle(len(x), seed=seed).batch(batch_size, drop_remainder=True)
         )
@@ -218,3 +224,30 @@ def save_grid(images, path, columns=8):
         r, c = divmod(k, columns)
         grid[r * 30 + 1 : r * 30 + 29, c * 30 + 1 : c * 30 + 29] = image
     Image.fromarray((grid * 255).round().astype("uint8")).save(path)
+
+
+def ShuffledBatches(data, batch_size, seed):
+    """A Keras `PyDataset` of full batches of `data` (an array, or a tuple of arrays), in a new
+    seeded order every epoch."""
+    import keras
+
+    arrays = data if isinstance(data, tuple) else (data,)
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.on_epoch_end()
+
+        def __len__(self):
+            return len(arrays[0]) // batch_size
+
+        def __getitem__(self, index):
+            rows = self.order[index * batch_size : (index + 1) * batch_size]
+            batch = tuple(a[rows] for a in arrays)
+            return batch if isinstance(data, tuple) else batch[0]
+
+        def on_epoch_end(self):
+            self.order = self.rng.permutation(len(arrays[0]))
+
+    return Batches()
