@@ -3,6 +3,7 @@
 import json
 import pathlib
 
+import h5py
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -77,6 +78,11 @@ def test_moving_average_of_the_generator(tmp_path):
     np.testing.assert_allclose(norm.moving_variance.numpy(), dense.var(0), rtol=1e-3, atol=1e-5)
     assert norm.momentum == 0.99 and not norm.trainable
     model.save_weights(tmp_path / "gan.weights.h5")
+    stored = []
+    with h5py.File(tmp_path / "gan.weights.h5") as f:
+        f.visititems(lambda name, item: stored.append(item.size) if isinstance(item, h5py.Dataset) else None)
+    state = model.d_optimizer.variables + model.g_optimizer.variables
+    assert sum(stored) == model.count_params() + sum(int(np.prod(v.shape)) for v in state)  # each stored once
     reloaded = toolkit.build_model("dcgan", ema=0.75, weights=str(tmp_path / "gan.weights.h5"))
     np.testing.assert_array_equal(reloaded.generator_ema.weights[0].numpy(), model.generator_ema.weights[0].numpy())
     plain = toolkit.build_model("dcgan")

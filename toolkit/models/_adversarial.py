@@ -230,3 +230,11 @@ class OptimizerPair(keras.optimizers.Optimizer):
     @property
     def variables(self):
         return self.d_optimizer.variables + self.g_optimizer.variables
+
+    # The two optimizers are saved with the model as its own attributes: saving the pair would
+    # store their state twice.
+    def save_own_variables(self, store):
+        pass
+
+    def load_own_variables(self, store):
+        pass
