@@ -49,7 +49,19 @@ def test_training_continues_from_weights(data_dir, tmp_path):
     result = CliRunner().invoke(cli, args + ["--weights", str(start), "--out", str(second)])
     assert result.exit_code == 0, result.output
     assert f" --weights {start} " in json.loads((second / "config.json").read_text())["command"]
-    result = CliRunner().invoke(cli, args + ["--weights", "no-such.weights", "--out", str(tmp_path / "third")])
+    # what publishing records: the earlier run's command and epochs, through any chain of runs
+    first_config = json.loads((first / "config.json").read_text())
+    [recipe] = pretrained.earlier_recipes(str(start))
+    assert recipe["command"] == first_config["command"] and recipe["epochs"] == 1 and recipe["seconds_per_epoch"] > 0
+    third = tmp_path / "third"
+    result = CliRunner().invoke(cli, args + ["--weights", str(second / "best.weights.h5"), "--out", str(third)])
+    assert result.exit_code == 0, result.output
+    chain = pretrained.earlier_recipes(str(second / "best.weights.h5"))
+    assert [r["command"] for r in chain] == [
+        first_config["command"],
+        json.loads((second / "config.json").read_text())["command"],
+    ]
+    result = CliRunner().invoke(cli, args + ["--weights", "no-such.weights", "--out", str(tmp_path / "fourth")])
     assert result.exit_code != 0 and "no-such.weights" in result.output and "Traceback" not in result.output
 
 

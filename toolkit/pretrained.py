@@ -168,6 +168,7 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
     if arch not in (config["model"], "digits"):
         raise WeightsError(f"{weights_id}: the id must start with the run's model {config['model']!r}")
     task = get_task(config["task"], **config.get("task_settings", {}))
+    earlier = earlier_recipes(task.settings.pop("start_weights", None))  # provenance, not a setting
     build_args = {**task.build_args(config["model"], data_dir), **config.get("build", {})}
     model = registry.build_model(config["model"], **build_args)
     model.load_weights(str(run_dir / "best.weights.h5"))
@@ -187,7 +188,8 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
         **({"floor (real training digits against real test digits)": floor} if floor else {}),
         "recipe": {
             "command": config["command"],
-            "epochs": config["epochs"],
+            "epochs": config["epochs"] + sum(r["epochs"] for r in earlier),
+            **({"starts_from": earlier} if earlier else {}),
             "seconds_per_epoch": metrics["seconds_per_epoch"],
             "machine": metrics.get("machine") or f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
             **{k: config[k] for k in ("recipe", "backend", "epochs_asked") if k in config},
@@ -215,6 +217,30 @@ def _file_entry(target, model, arch, build_args, task_name, task, description):
         "description": description,
         "preprocessing": task.preprocessing,
     }
+
+
+def earlier_recipes(start_weights):
+    """The runs a run continued from (`toolkit fit --weights`), first run first: each one's command,
+    epochs and time per epoch, read from its run folder or its catalog entry."""
+    if not start_weights:
+        return []
+    catalog = load_catalog()
+    if start_weights in catalog:
+        recipe = dict(catalog[start_weights]["recipe"])
+        before = recipe.pop("starts_from", [])
+        recipe["epochs"] -= sum(r["epochs"] for r in before)
+        return before + [recipe]
+    run = pathlib.Path(start_weights).parent
+    if not (run / "config.json").exists():
+        raise WeightsError(f"{start_weights}: the run this one continued from is gone; its recipe cannot be recorded")
+    config = json.loads((run / "config.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
+    recipe = {
+        "command": config["command"],
+        "epochs": config["epochs"],
+        "seconds_per_epoch": metrics["seconds_per_epoch"],
+    }
+    return earlier_recipes(config.get("task_settings", {}).get("start_weights")) + [recipe]
 
 
 def to_float16(path):
