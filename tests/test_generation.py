@@ -155,6 +155,8 @@ def test_gan_trains_on_jax(data_dir, tmp_path):
     assert np.isfinite(model.sampler(np.zeros((2, 100), "float32")).numpy()).all()
     assert (tmp_path / "run" / "samples" / "epoch_001.png").exists()
     trained = toolkit.build_model("dcgan", ema=0.75, weights=str(tmp_path / "run" / "best.weights.h5"))
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["backend"] == "jax" and config["command"].startswith("KERAS_BACKEND=jax toolkit fit ")
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["parameters"] == trained.count_params()
 
 

@@ -183,7 +183,11 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
 
     out = prepare_out(out, resume=resume, force=force)
     seed_everything(seed)
-    command = (
+    import keras
+
+    backend = keras.backend.backend()
+    command = "" if backend == "tensorflow" else f"KERAS_BACKEND={backend} "
+    command += (
         f"toolkit fit --model {model_name} --task {task_name} --epochs {epochs} --batch-size {batch_size}"
         f" --lr {learning_rate:g} --optimizer {optimizer} --seed {seed} --augment {augment} --strategy {strategy}"
     )
@@ -205,6 +209,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
         "augment": augment,
         "strategy": strategy,
         "limit": limit,
+        "backend": backend,
     }
     with make_strategy(strategy).scope():
         model = task.build(model_name, **dict(model_args), **task_build)
