@@ -95,7 +95,7 @@ class GenerationTask:
         x = (images[..., None].astype("float32") / 255.0) * (high - low) + low
         data = (x, labels.astype("int32")) if self.conditional else x
         if keras.backend.backend() != "tensorflow":
-            return ShuffledBatches(data, batch_size, seed), None
+            return shuffled_batches(data, batch_size, seed), None
         import tensorflow as tf
 
         train = (
@@ -226,7 +226,7 @@ def save_grid(images, path, columns=8):
     Image.fromarray((grid * 255).round().astype("uint8")).save(path)
 
 
-def ShuffledBatches(data, batch_size, seed):
+def shuffled_batches(data, batch_size, seed):
     """A Keras `PyDataset` of full batches of `data` (an array, or a tuple of arrays), in a new
     seeded order every epoch."""
     import keras
