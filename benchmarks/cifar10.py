@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import pathlib
-import platform
 import subprocess
 import sys
 import time
@@ -57,15 +56,6 @@ def learning_rate(epoch, epochs, peak):
     if epoch == 0:
         return peak * 0.1
     return peak * 0.5 * (1 + np.cos(np.pi * (epoch - 1) / max(epochs - 1, 1)))
-
-
-def machine():
-    try:
-        gpu = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=20).stdout.strip().splitlines()  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        gpu = []
-    return f"{platform.machine()}, {os.cpu_count()} CPU cores, " + (f"GPU {gpu[0]}" if gpu else "no GPU")
 
 
 def prepare_data(cache):
@@ -161,6 +151,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.worker:
         return train(args.worker, args)
+    from toolkit.pretrained import describe_machine
+
     models = args.models.split(",")
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
@@ -172,7 +164,7 @@ def main(argv=None):
     print(f"decoded CIFAR-10 in {time.time() - args.started:.0f} s", flush=True)
     environment = {**os.environ, "XLA_PYTHON_CLIENT_PREALLOCATE": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
     common = ["--epochs", str(args.epochs), "--seed", str(args.seed), "--out", str(out), "--cache", str(cache),
-              "--classes", ",".join(classes), "--started", str(args.started), "--machine", machine(),
+              "--classes", ",".join(classes), "--started", str(args.started), "--machine", describe_machine(),
               "--concurrent", str(len(models))]  # fmt: skip
     common += ["--deadline", str(args.deadline)] if args.deadline else []
     common += ["--mixed-precision"] if args.mixed_precision else []

@@ -157,7 +157,9 @@ def test_gan_trains_on_jax(data_dir, tmp_path):
     trained = toolkit.build_model("dcgan", ema=0.75, weights=str(tmp_path / "run" / "best.weights.h5"))
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["backend"] == "jax" and config["command"].startswith("KERAS_BACKEND=jax toolkit fit ")
-    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["parameters"] == trained.count_params()
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["parameters"] == trained.count_params()
+    assert metrics["machine"] == pretrained.describe_machine()  # publish records it, wherever it ran
 
 
 GENERATORS = sorted(k for k, v in pretrained.load_catalog().items() if v["task"] == "generation")

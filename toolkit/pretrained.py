@@ -153,7 +153,6 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
     measures the task's test metrics with the file as shipped and records them with the run's
     command, time per epoch, machine and per-epoch accuracies.
     """
-    import platform
 
     from toolkit import registry
     from toolkit.tasks import get_task
@@ -191,7 +190,7 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
             "epochs": config["epochs"] + sum(r["epochs"] for r in earlier),
             **({"starts_from": earlier} if earlier else {}),
             "seconds_per_epoch": metrics["seconds_per_epoch"],
-            "machine": metrics.get("machine") or f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
+            "machine": metrics.get("machine") or describe_machine(),
             **{k: config[k] for k in ("recipe", "backend", "epochs_asked") if k in config},
             **({"concurrent_runs": metrics["concurrent_runs"]} if metrics.get("concurrent_runs", 1) > 1 else {}),
             **({"stored_as": "float16"} if float16 else {}),
@@ -217,6 +216,19 @@ def _file_entry(target, model, arch, build_args, task_name, task, description):
         "description": description,
         "preprocessing": task.preprocessing,
     }
+
+
+def describe_machine():
+    """This machine in a line: processor, CPU cores and GPU (as `nvidia-smi` names it), for recipes."""
+    import platform
+    import subprocess
+
+    try:
+        gpu = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=20).stdout.strip().splitlines()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        gpu = []
+    return f"{platform.machine()}, {os.cpu_count()} CPU cores, " + (f"GPU {gpu[0]}" if gpu else "no GPU")
 
 
 def earlier_recipes(start_weights):

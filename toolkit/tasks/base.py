@@ -7,6 +7,8 @@ import time
 
 import keras
 
+from toolkit.pretrained import describe_machine
+
 STRATEGIES = ("default", "mirrored", "multi-worker")
 
 
@@ -160,6 +162,7 @@ def run_fit(task, model, train, validation, *, out, epochs, config, monitor, mod
         "seconds_per_epoch": round(sum(timer.times) / len(timer.times), 2) if timer.times else None,
         "epoch_seconds": [round(t, 3) for t in timer.times],
         "parameters": model.count_params(),
+        "machine": describe_machine(),
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     if (out / "history.csv").exists():
