@@ -153,7 +153,6 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
     measures the task's test metrics with the file as shipped and records them with the run's
     command, time per epoch, machine and per-epoch accuracies.
     """
-
     from toolkit import registry
     from toolkit.tasks import get_task
 

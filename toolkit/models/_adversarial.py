@@ -110,6 +110,13 @@ class GAN(keras.Model):
         loss = self.bce(keras.ops.ones_like(fake_logits), fake_logits)
         return loss + self.digit_loss(fake_digits, fake_digit_logits) if self.num_classes else loss
 
+    def _averaged_weights(self):
+        """(average, weight) pairs that the moving average follows: the generator's trained weights
+        (its batch-norm statistics come from `calibrate_average`)."""
+        if self.generator_ema is None:
+            return []
+        return [(a, w) for a, w in zip(self.generator_ema.weights, self.generator.weights) if w.trainable]
+
     def train_step(self, *args):
         """One discriminator step, then one generator step. TensorFlow's trainer calls it with the
         batch and expects the variables updated in place; JAX's calls it with the state (every
@@ -137,10 +144,8 @@ class GAN(keras.Model):
             g_loss = self._g_loss(fake_logits, fake_digits, fake_digit_logits)
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
-        if self.generator_ema is not None:
-            for average, weight in zip(self.generator_ema.weights, self.generator.weights):
-                if weight.trainable:  # batch-norm statistics come from calibrate_average
-                    average.assign(self.ema * average + (1 - self.ema) * weight)
+        for average, weight in self._averaged_weights():
+            average.assign(self.ema * average + (1 - self.ema) * weight)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {m.name: m.result() for m in self.metrics}
@@ -202,11 +207,9 @@ class GAN(keras.Model):
         put(trainable, where, d.trainable_variables, d_train)
         put(non_trainable, where_fixed, g.non_trainable_variables, g_fixed)
         put(non_trainable, where_fixed, d.non_trainable_variables, d_fixed)
-        if self.generator_ema is not None:
-            for average, weight in zip(self.generator_ema.weights, g.weights):
-                if weight.trainable:
-                    k = where_fixed[id(average)]
-                    non_trainable[k] = self.ema * non_trainable[k] + (1 - self.ema) * trainable[where[id(weight)]]
+        for average, weight in self._averaged_weights():
+            k = where_fixed[id(average)]
+            non_trainable[k] = self.ema * non_trainable[k] + (1 - self.ema) * trainable[where[id(weight)]]
         logs, new_metric_values, start = {}, [], 0
         for metric, value in zip(self.metrics, (d_loss, g_loss)):
             count = len(metric.variables)
