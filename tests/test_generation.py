@@ -146,7 +146,8 @@ def test_gan_trains_on_jax(data_dir, tmp_path):
 
     import toolkit
 
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    # the child runs in tmp_path, so a relative TOOLKIT_DATA (the README's ../shared/data) is resolved here
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TOOLKIT_DATA": str(data_dir.resolve())}
     root = str(pathlib.Path(__file__).parents[1])
     env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
     done = subprocess.run([sys.executable, "-c", JAX_STEPS], cwd=tmp_path, env=env, capture_output=True, text=True)
