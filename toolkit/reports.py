@@ -631,7 +631,7 @@ def reports_readme(frames, curves, figures):
     parts += [_cifar_ranking_text(cifar), ""]
     if len(epochs) > 1:
         parts += [f"Not yet a fair comparison: the runs got different numbers of epochs ({', '.join(map(str, epochs))})"
-                  " because a time limit stopped some of them early.", ""]  # fmt: skip
+                  "; the table says how many each got and on which machine.", ""]  # fmt: skip
     if len(missing):
         parts += ["Not trained yet: " + ", ".join(f"`{m}`" for m in missing["CIFAR-10 model"]) + ".", ""]
     parts += [
