@@ -54,6 +54,17 @@ def test_plain_versus_residual_text_follows_the_curves():
     assert "higher training error" in _plain_vs_residual_text(deeper_worse)
     deeper_better = {"plain20": deeper_worse["plain56"], "plain56": deeper_worse["plain20"]}
     assert "unlike the paper" in _plain_vs_residual_text(deeper_better)
+    residual = {"resnet20": {"accuracy": [0.6, 0.93], "val_accuracy": [0.6, 0.88]},
+                "resnet56": {"accuracy": [0.6, 0.95], "val_accuracy": [0.6, 0.9]}}  # fmt: skip
+    text = _plain_vs_residual_text({**deeper_worse, **residual})
+    assert "The deeper residual net has lower training error than the shallower one, as in" in text
+    assert (
+        "Same depth, same budget (2 epochs each): the shortcuts take training error from 10.0% (`plain20`)"
+        " to 7.0% (`resnet20`) and validation error from 15.0% to 12.0%." in text
+    )
+    assert "Same depth, same budget" not in _plain_vs_residual_text(
+        {**deeper_worse, "resnet20": {"accuracy": [0.6, 0.7, 0.93], "val_accuracy": [0.6, 0.7, 0.88]}}
+    )  # unequal budgets: no such line
 
 
 def test_cifar_ranking_text_names_each_break_of_the_historical_order():

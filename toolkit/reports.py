@@ -537,6 +537,21 @@ def _plain_vs_residual_text(curves):
             "- The deeper plain net has " + ("higher" if deeper_worse else "lower") + " training error than the "
             "shallower one" + (", as in the paper's Figure 6." if deeper_worse else ", unlike the paper's Figure 6.")
         )
+    if {"resnet20", "resnet56"} <= set(final):
+        deeper_better = final["resnet56"][0] < final["resnet20"][0]
+        lines.append(
+            "- The deeper residual net has " + ("lower" if deeper_better else "higher") + " training error than the "
+            "shallower one" + (", as in the paper's Figure 6." if deeper_better else ", unlike the paper's Figure 6.")
+        )
+    for depth in (20, 56):
+        plain, residual = f"plain{depth}", f"resnet{depth}"
+        if {plain, residual} <= set(final) and final[plain][2] == final[residual][2]:
+            (p_train, p_val, epochs), (r_train, r_val, _) = final[plain], final[residual]
+            lines.append(
+                f"- Same depth, same budget ({epochs} epochs each): the shortcuts take training error from"
+                f" {p_train:.1%} (`{plain}`) to {r_train:.1%} (`{residual}`) and validation error from {p_val:.1%}"
+                f" to {r_val:.1%}."
+            )
     if {"plain20", "plain56", "resnet20", "resnet56"} <= set(final):
         epochs = {name: e for name, (_, _, e) in final.items()}
         if len(set(epochs.values())) > 1:
