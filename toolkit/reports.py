@@ -531,18 +531,16 @@ def _plain_vs_residual_text(curves):
     final = {name: (1 - h["accuracy"][-1], 1 - h["val_accuracy"][-1], len(h["accuracy"])) for name, h in curves.items()}
     lines = [f"- `{name}`: training error {train:.1%}, validation error {val:.1%} after {epochs} epochs"
              for name, (train, val, epochs) in sorted(final.items())]  # fmt: skip
-    if {"plain20", "plain56"} <= set(final):
-        deeper_worse = final["plain56"][0] > final["plain20"][0]
-        lines.append(
-            "- The deeper plain net has " + ("higher" if deeper_worse else "lower") + " training error than the "
-            "shallower one" + (", as in the paper's Figure 6." if deeper_worse else ", unlike the paper's Figure 6.")
-        )
-    if {"resnet20", "resnet56"} <= set(final):
-        deeper_better = final["resnet56"][0] < final["resnet20"][0]
-        lines.append(
-            "- The deeper residual net has " + ("lower" if deeper_better else "higher") + " training error than the "
-            "shallower one" + (", as in the paper's Figure 6." if deeper_better else ", unlike the paper's Figure 6.")
-        )
+    for kind, shallow, deep, paper in (
+        ("plain", "plain20", "plain56", "higher"),
+        ("residual", "resnet20", "resnet56", "lower"),
+    ):
+        if {shallow, deep} <= set(final):
+            measured = "higher" if final[deep][0] > final[shallow][0] else "lower"
+            lines.append(
+                f"- The deeper {kind} net has {measured} training error than the shallower one"
+                + (", as in the paper's Figure 6." if measured == paper else ", unlike the paper's Figure 6.")
+            )
     for depth in (20, 56):
         plain, residual = f"plain{depth}", f"resnet{depth}"
         if {plain, residual} <= set(final) and final[plain][2] == final[residual][2]:
