@@ -1,7 +1,7 @@
 """The CIFAR-10 benchmark of the CNN families: one seeded recipe, the same budget for every net.
 
     python benchmarks/cifar10.py --epochs 40 --out runs/cifar10 [--models resnet20,plain20]
-        [--deadline SECONDS] [--mixed-precision] [--weight-decay 5e-4]
+        [--deadline SECONDS] [--mixed-precision] [--weight-decay 5e-4] [--resume]
 
 Trains each model in its own process, all at once (they share one GPU well: each is small), on
 the 45,000 training images of `$TOOLKIT_DATA/cifar10` that the folder task keeps for training
@@ -27,6 +27,12 @@ much as the ResNet paper's 1e-4 (`--weight-decay 1e-3`).
 With `--deadline`, a model whose measured epoch time would overrun the deadline trains for
 fewer epochs: the number is fixed after its second epoch (the warm-up epoch does not depend on
 it) and recorded, so rerunning with `--epochs` set to that number repeats the run.
+
+A run that is stopped (a session that ends, a machine that is given back) can go on where it
+stopped: after every epoch each model's folder keeps `last.weights.h5` (weights and optimizer
+state) and `progress.json` (epochs done, their times, the augmentation's random state), and the
+same command with `--resume` continues from them, so a long CPU run can span several sessions.
+The shuffling order restarts, so a resumed run is not bit-identical to an unbroken one.
 """
 
 import argparse
@@ -96,19 +102,33 @@ def train(model_name, args):
     peak = LEARNING_RATES.get(model_name, 0.1)
     optimizer = keras.optimizers.SGD(peak, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
     model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(args.seed)
+    epochs, times, epoch, best = args.epochs, [], 0, None
+    progress, last, history = out / "progress.json", out / "last.weights.h5", out / "history.csv"
+    if args.resume and progress.exists():
+        state = json.loads(progress.read_text())
+        epochs, times, epoch = state["epochs"], state["epoch_seconds"], state["epoch"]
+        rng.bit_generator.state = state["rng"]
+        rows = history.read_text().splitlines()[: epoch + 1]  # drop an epoch logged after the last saved state
+        history.write_text("\n".join(rows) + "\n")
+        best = max(float(row.split(",")[rows[0].split(",").index("val_accuracy")]) for row in rows[1:])
+        if epoch < epochs:
+            optimizer.build(model.trainable_variables)
+            model.load_weights(str(last))
+        print(f"{model_name}: resumed after epoch {epoch}/{epochs}", flush=True)
+    else:
+        history.unlink(missing_ok=True)
     callbacks = [
-        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
+        keras.callbacks.CSVLogger(str(history), append=True),
         keras.callbacks.ModelCheckpoint(
             str(out / "best.weights.h5"),
             monitor="val_accuracy",
             mode="max",
             save_best_only=True,
             save_weights_only=True,
+            initial_value_threshold=best,
         ),  # fmt: skip
     ]
-    rng = np.random.default_rng(args.seed)
-    epochs, times, epoch = args.epochs, [], 0
-    start = time.time()
     while epoch < epochs:
         optimizer.learning_rate = learning_rate(epoch, epochs, peak)
         began = time.perf_counter()
@@ -120,6 +140,10 @@ def train(model_name, args):
             epochs = max(2, min(epochs, 2 + int(left // times[-1])))
         print(f"{model_name}: epoch {epoch + 1}/{epochs} in {times[-1]:.1f} s", flush=True)
         epoch += 1
+        model.save_weights(str(last))
+        state = {"epoch": epoch, "epochs": epochs, "epoch_seconds": times, "rng": rng.bit_generator.state}
+        progress.write_text(json.dumps(state))
+    last.unlink(missing_ok=True)
     # keep the model's weights alone (half the file: the checkpoint also holds the optimizer's state)
     best = toolkit.build_model(model_name, **BUILD_ARGS)
     best.load_weights(str(out / "best.weights.h5"))
@@ -134,7 +158,7 @@ def train(model_name, args):
                          "precision": "mixed_bfloat16" if args.mixed_precision else "float32"},
               "backend": keras.backend.backend()}  # fmt: skip
     (out / "config.json").write_text(json.dumps(config, indent=2))
-    metrics = {"epochs": epochs, "seconds": round(time.time() - start, 1),
+    metrics = {"epochs": epochs, "seconds": round(sum(times), 1),
                "seconds_per_epoch": round(float(np.median(times[1:] or times)), 2),
                "epoch_seconds": [round(t, 3) for t in times], "parameters": model.count_params(),
                "machine": args.machine, "concurrent_runs": args.concurrent}  # fmt: skip
@@ -152,6 +176,7 @@ def main(argv=None):
     parser.add_argument(
         "--weight-decay", type=float, default=5e-4, help="decoupled, as Keras does it (5e-3 = the usual 5e-4)"
     )
+    parser.add_argument("--resume", action="store_true", help="go on from each model's last finished epoch in --out")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--cache", help=argparse.SUPPRESS)
     parser.add_argument("--classes", type=lambda s: s.split(","), help=argparse.SUPPRESS)
@@ -179,6 +204,7 @@ def main(argv=None):
               "--concurrent", str(len(models))]  # fmt: skip
     common += ["--deadline", str(args.deadline)] if args.deadline else []
     common += ["--mixed-precision"] if args.mixed_precision else []
+    common += ["--resume"] if args.resume else []
     workers = {}
     for name in models:
         log = open(out / f"{name}.log", "w")

@@ -27,3 +27,39 @@ def test_learning_rate_warms_up_then_decays():
     rates = [cifar10.learning_rate(e, 10, 0.1) for e in range(10)]
     assert rates[0] == 0.1 * 0.1 and rates[1] == 0.1
     assert all(a > b for a, b in zip(rates[1:], rates[2:])) and rates[-1] < 0.05 * 0.1
+
+
+def test_a_stopped_run_resumes_where_it_stopped(tmp_path):
+    """Kill a worker after its first epoch; `--resume` finishes the run with one history."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rng = np.random.default_rng(0)
+    images = lambda n: rng.uniform(-1, 1, (n, 32, 32, 3)).astype("float32")  # noqa: E731
+    np.savez(tmp_path / "cache.npz", train_x=images(512), train_y=rng.integers(0, 10, 512),
+             validation_x=images(128), validation_y=rng.integers(0, 10, 128))  # fmt: skip
+    command = [sys.executable, str(ROOT / "benchmarks" / "cifar10.py"), "--worker", "lenet5", "--epochs", "6",
+               "--out", str(tmp_path), "--cache", str(tmp_path / "cache.npz"), "--classes", ",".join("abcdefghij"),
+               "--machine", "test"]  # fmt: skip
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    progress = tmp_path / "lenet5" / "progress.json"
+    while not progress.exists() and worker.poll() is None:
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    stopped_at = json.loads(progress.read_text())["epoch"]
+    assert 1 <= stopped_at < 6, "the worker finished before it could be stopped"
+
+    done = subprocess.run(command + ["--resume"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"resumed after epoch {stopped_at}/6" in done.stdout
+    history = (tmp_path / "lenet5" / "history.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in history[1:]] == [str(e) for e in range(6)]
+    metrics = json.loads((tmp_path / "lenet5" / "metrics.json").read_text())
+    assert metrics["epochs"] == 6 and len(metrics["epoch_seconds"]) == 6
+    assert not (tmp_path / "lenet5" / "last.weights.h5").exists()
