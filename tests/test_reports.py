@@ -70,11 +70,17 @@ def test_plain_versus_residual_text_follows_the_curves():
 def test_cifar_ranking_text_names_each_break_of_the_historical_order():
     frame = pd.DataFrame({"year": [1998, 2012, 2015, 2015], "epochs": [30, 60, 20, 5],
                           "CIFAR-10 model": ["lenet5", "alexnet_cifar", "resnet20", "plain20"],
-                          "CIFAR-10 test error": [0.40, 0.15, 0.18, 0.60]})  # fmt: skip
+                          "CIFAR-10 test error": [0.40, 0.15, 0.18, 0.60], "CIFAR-10 test images": 10000})  # fmt: skip
     text = _cifar_ranking_text(frame)
     assert "`resnet20` (2015, 18.00% after 20 epochs) is worse than the older `alexnet_cifar`" in text
     assert "fewer epochs" in text and "lenet5" not in text and "plain20" not in text  # plain nets are controls
+    assert "significant" not in text  # 3 points: 2 x sqrt(.18 x .82 / 1e4 + .15 x .85 / 1e4) = 1.04 points
     frame.loc[2, "epochs"] = 90
-    assert "not explained by the budget" in _cifar_ranking_text(frame)
+    assert "explained neither by the budget nor by the test set's sampling error" in _cifar_ranking_text(frame)
+    frame.loc[2, "CIFAR-10 test error"] = 0.16
+    assert "fewer epochs" not in (text := _cifar_ranking_text(frame))
+    assert "its gap of 1.00 points is under two standard errors (1.02 points), so not significant" in text
+    frame.loc[2, "CIFAR-10 test images"] = 100_000  # a larger test set can tell a 1-point gap apart
+    assert "explained neither" in _cifar_ranking_text(frame)
     frame.loc[2, "CIFAR-10 test error"] = 0.09
     assert _cifar_ranking_text(frame).startswith("Every family ranks as the history suggests")

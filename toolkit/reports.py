@@ -343,6 +343,7 @@ def history_report(params=None):
             row |= {
                 "CIFAR-10 parameters": cifar["params"],
                 "CIFAR-10 test error": metrics["error"],
+                "CIFAR-10 test images": metrics["images"],
                 "epochs": recipe["epochs"],
                 "training seconds per epoch": recipe["seconds_per_epoch"],
                 "training machine": recipe["machine"] + (f", {runs} runs at once" if runs else ""),
@@ -563,18 +564,26 @@ def _plain_vs_residual_text(curves):
 
 def _cifar_ranking_text(cifar):
     """Where the measured CIFAR-10 errors break the historical order (plain nets left out), and
-    whether the training budget explains it."""
+    whether the training budget or the test set's sampling error explains it.
+
+    The sampling error is that of a two-proportion test: a gap under two standard errors of the
+    difference of two error rates, each measured on its test images, is not significant.
+    """
     named = cifar.drop(columns=["model"], errors="ignore")  # the ImageNet model; the CIFAR-10 one replaces it
-    named = named.rename(columns={"CIFAR-10 model": "model", "CIFAR-10 test error": "error"})
+    named = named.rename(columns={"CIFAR-10 model": "model", "CIFAR-10 test error": "error",
+                                  "CIFAR-10 test images": "images"})  # fmt: skip
     rows = [r for r in named.to_dict("records") if not r["model"].startswith("plain")]
     lines = []
     for later in rows:
         for earlier in rows:
             if earlier["year"] < later["year"] and earlier["error"] < later["error"]:
-                reason = (
-                    "it trained for fewer epochs" if later["epochs"] < earlier["epochs"]
-                    else "not explained by the budget: it trained as long or longer"
-                )  # fmt: skip
+                reasons = ["it trained for fewer epochs"] if later["epochs"] < earlier["epochs"] else []
+                gap = later["error"] - earlier["error"]
+                noise = 2 * sum(r["error"] * (1 - r["error"]) / r["images"] for r in (later, earlier)) ** 0.5
+                if gap < noise:
+                    reasons.append(f"its gap of {100 * gap:.2f} points is under two standard errors"
+                                   f" ({100 * noise:.2f} points), so not significant")  # fmt: skip
+                reason = " and ".join(reasons) or "explained neither by the budget nor by the test set's sampling error"
                 lines.append(
                     f"- `{later['model']}` ({later['year']}, {later['error']:.2%} after {later['epochs']} epochs) is"
                     f" worse than the older `{earlier['model']}` ({earlier['year']}, {earlier['error']:.2%} after"
