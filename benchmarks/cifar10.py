@@ -140,9 +140,12 @@ def train(model_name, args):
             epochs = max(2, min(epochs, 2 + int(left // times[-1])))
         print(f"{model_name}: epoch {epoch + 1}/{epochs} in {times[-1]:.1f} s", flush=True)
         epoch += 1
-        model.save_weights(str(last))
+        # written beside, then renamed into place: a run killed while saving keeps its last whole state
+        model.save_weights(str(out / "partial.weights.h5"))
+        os.replace(out / "partial.weights.h5", last)
         state = {"epoch": epoch, "epochs": epochs, "epoch_seconds": times, "rng": rng.bit_generator.state}
-        progress.write_text(json.dumps(state))
+        (out / "progress.partial").write_text(json.dumps(state))
+        os.replace(out / "progress.partial", progress)
     last.unlink(missing_ok=True)
     # keep the model's weights alone (half the file: the checkpoint also holds the optimizer's state)
     best = toolkit.build_model(model_name, **BUILD_ARGS)
