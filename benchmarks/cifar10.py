@@ -103,19 +103,20 @@ def train(model_name, args):
     optimizer = keras.optimizers.SGD(peak, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
     model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
     rng = np.random.default_rng(args.seed)
-    epochs, times, epoch, best = args.epochs, [], 0, None
+    epochs, times, best_accuracy = args.epochs, [], None
     progress, last, history = out / "progress.json", out / "last.weights.h5", out / "history.csv"
     if args.resume and progress.exists():
         state = json.loads(progress.read_text())
-        epochs, times, epoch = state["epochs"], state["epoch_seconds"], state["epoch"]
+        epochs, times = state["epochs"], state["epoch_seconds"]
         rng.bit_generator.state = state["rng"]
-        rows = history.read_text().splitlines()[: epoch + 1]  # drop an epoch logged after the last saved state
+        rows = history.read_text().splitlines()[: len(times) + 1]  # drop an epoch logged after the saved state
         history.write_text("\n".join(rows) + "\n")
-        best = max(float(row.split(",")[rows[0].split(",").index("val_accuracy")]) for row in rows[1:])
-        if epoch < epochs:
+        column = rows[0].split(",").index("val_accuracy")
+        best_accuracy = max(float(row.split(",")[column]) for row in rows[1:])
+        if len(times) < epochs:
             optimizer.build(model.trainable_variables)
             model.load_weights(str(last))
-        print(f"{model_name}: resumed after epoch {epoch}/{epochs}", flush=True)
+        print(f"{model_name}: resumed after epoch {len(times)}/{epochs}", flush=True)
     else:
         history.unlink(missing_ok=True)
     callbacks = [
@@ -126,10 +127,10 @@ def train(model_name, args):
             mode="max",
             save_best_only=True,
             save_weights_only=True,
-            initial_value_threshold=best,
+            initial_value_threshold=best_accuracy,
         ),  # fmt: skip
     ]
-    while epoch < epochs:
+    while (epoch := len(times)) < epochs:
         optimizer.learning_rate = learning_rate(epoch, epochs, peak)
         began = time.perf_counter()
         model.fit(augment(x, rng), y, batch_size=128, epochs=epoch + 1, initial_epoch=epoch, shuffle=True,
@@ -139,11 +140,10 @@ def train(model_name, args):
             left = args.deadline - (time.time() - args.started) - 30
             epochs = max(2, min(epochs, 2 + int(left // times[-1])))
         print(f"{model_name}: epoch {epoch + 1}/{epochs} in {times[-1]:.1f} s", flush=True)
-        epoch += 1
         # written beside, then renamed into place: a run killed while saving keeps its last whole state
         model.save_weights(str(out / "partial.weights.h5"))
         os.replace(out / "partial.weights.h5", last)
-        state = {"epoch": epoch, "epochs": epochs, "epoch_seconds": times, "rng": rng.bit_generator.state}
+        state = {"epochs": epochs, "epoch_seconds": times, "rng": rng.bit_generator.state}
         (out / "progress.partial").write_text(json.dumps(state))
         os.replace(out / "progress.partial", progress)
     last.unlink(missing_ok=True)

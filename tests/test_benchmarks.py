@@ -1,6 +1,12 @@
-"""The benchmark scripts' own pieces: the CIFAR-10 augmentation and learning-rate schedule."""
+"""The benchmark scripts' own pieces: the CIFAR-10 augmentation, learning-rate schedule and resume."""
 
 import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 
@@ -31,13 +37,6 @@ def test_learning_rate_warms_up_then_decays():
 
 def test_a_stopped_run_resumes_where_it_stopped(tmp_path):
     """Kill a worker after its first epoch; `--resume` finishes the run with one history."""
-    import json
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     rng = np.random.default_rng(0)
     images = lambda n: rng.uniform(-1, 1, (n, 32, 32, 3)).astype("float32")  # noqa: E731
     np.savez(tmp_path / "cache.npz", train_x=images(512), train_y=rng.integers(0, 10, 512),
@@ -52,7 +51,7 @@ def test_a_stopped_run_resumes_where_it_stopped(tmp_path):
         time.sleep(0.05)
     worker.send_signal(signal.SIGKILL)
     worker.wait()
-    stopped_at = json.loads(progress.read_text())["epoch"]
+    stopped_at = len(json.loads(progress.read_text())["epoch_seconds"])
     assert 1 <= stopped_at < 6, "the worker finished before it could be stopped"
 
     done = subprocess.run(command + ["--resume"], env=env, capture_output=True, text=True)
