@@ -3,7 +3,10 @@
 Exit codes: 0 ok, 1 failure with a one-line error (a traceback only with --debug), 2 usage error.
 """
 
+import contextlib
 import importlib
+import importlib.abc
+import importlib.util
 import os
 import sys
 
@@ -51,6 +54,44 @@ class LazyGroup(click.Group):
             raise click.ClickException(message) from None
 
 
+@contextlib.contextmanager
+def stderr_silenced():
+    """Send file descriptor 2 (C++ code's stderr too, not only Python's) to /dev/null for a while."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "wb") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+class QuietTensorFlowImport(importlib.abc.MetaPathFinder):
+    """Imports the `tensorflow` package itself with stderr silenced.
+
+    Its C++ core logs a oneDNN notice through absl before it reads TF_CPP_MIN_LOG_LEVEL, so every
+    command that needs TensorFlow would start with four lines of noise, before any one-line error.
+    A Python exception raised by the import still reaches the user; `--debug` shows everything.
+    """
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            run_module = spec.loader.exec_module
+
+            def exec_module(module):
+                with stderr_silenced():
+                    run_module(module)
+
+            spec.loader.exec_module = exec_module
+        return spec
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 @click.version_option(package_name="toolkit")
@@ -61,6 +102,8 @@ def toolkit(ctx, debug):
     ctx.obj["debug"] = debug
     if not debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        if "tensorflow" not in sys.modules and not any(isinstance(f, QuietTensorFlowImport) for f in sys.meta_path):
+            sys.meta_path.insert(0, QuietTensorFlowImport())
 
 
 def main():

@@ -28,6 +28,21 @@ def test_help_and_models_do_not_import_tensorflow():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
+def test_an_error_is_one_line_without_tensorflow_noise():
+    # TensorFlow's C++ core logs a oneDNN notice on import that TF_CPP_MIN_LOG_LEVEL does not silence
+    code = (
+        "import sys\n"
+        "from cli.main import toolkit\n"
+        "try:\n"
+        "    toolkit(['sample', '--weights', 'dcgan.mnist', '--digit', '3', '-o', 'x.png'], prog_name='toolkit')\n"
+        "except SystemExit as exit:\n"
+        "    print('tensorflow' in sys.modules, exit.code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.stdout.split() == ["True", "1"]
+    assert done.stderr.splitlines() == ["Error: dcgan is not conditional; --digit needs cdcgan weights"]
+
+
 def test_models_formats():
     result = run("models", "vgg1?", "--format", "json")
     assert result.exit_code == 0, result.output

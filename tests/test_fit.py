@@ -98,7 +98,6 @@ def test_mirrored_strategy_on_two_cpu_devices(data_dir, tmp_path):
         f"r = CliRunner().invoke(toolkit, ['fit', '--model', 'lenet5', '--limit', '512', '--batch-size', '64', "
         f"'--epochs', '1', '--strategy', 'mirrored', '--out', {str(tmp_path / 'm')!r}])\n"
         "assert r.exit_code == 0, r.output\n"
-        "assert 'MirroredStrategy' in r.output or True\n"
         "print(len(tf.config.list_logical_devices('CPU')))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
