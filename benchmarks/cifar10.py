@@ -31,7 +31,8 @@ it) and recorded, so rerunning with `--epochs` set to that number repeats the ru
 A run that is stopped (a session that ends, a machine that is given back) can go on where it
 stopped: after every epoch each model's folder keeps `last.weights.h5` (weights and optimizer
 state) and `progress.json` (epochs done, their times, the augmentation's random state), and the
-same command with `--resume` continues from them, so a long CPU run can span several sessions.
+same command with `--resume` continues from them, so a long CPU run can span several sessions
+of one machine (the folder must survive: a fresh checkout has no `runs/`).
 The shuffling order restarts, so a resumed run is not bit-identical to an unbroken one.
 """
 
