@@ -37,11 +37,19 @@ class Series:
         return list(self.frame.columns).index(self.target)
 
 
+def _to_datetime(values):
+    # pandas warns when no single format fits and it parses value by value; the values it cannot
+    # parse become NaT, which read_series reports as a one-line error of its own
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+        return pd.to_datetime(values, errors="coerce")
+
+
 def _parse_time(frame, time_col):
     if time_col:
         if time_col not in frame.columns:
             raise SeriesError(f"no column {time_col!r}; the columns are {', '.join(map(str, frame.columns))}")
-        return pd.to_datetime(frame[time_col], errors="coerce"), [time_col]
+        return _to_datetime(frame[time_col]), [time_col]
     lower = {str(c).lower(): c for c in frame.columns}
     if {"year", "month"} <= set(lower):  # year, month[, day[, hour]] columns
         parts = {k: frame[lower[k]] for k in ("year", "month", "day", "hour") if k in lower}
@@ -56,7 +64,7 @@ def _parse_time(frame, time_col):
             "cannot tell which column holds the time; name it with --time-col"
             f" (the columns are {', '.join(map(str, frame.columns))})"
         )
-    return pd.to_datetime(frame[candidates[0]], errors="coerce"), candidates
+    return _to_datetime(frame[candidates[0]]), candidates
 
 
 def read_series(path, time_col=None, target=None, fill="interpolate", columns=None):
