@@ -32,7 +32,7 @@ def test_xor_mlp_hand_weights():
     model = toolkit.build_model("xor_mlp")
     assert model.count_params() == 9
     np.testing.assert_array_equal(np.asarray(model(PAIRS)).ravel(), TRUTH["xor"])
-    hidden = keras.Model(model.inputs, model.get_layer("hidden_step").output)
+    hidden = keras.Model(model.input, model.get_layer("hidden_step").output)
     np.testing.assert_array_equal(np.asarray(hidden(PAIRS)), np.stack([TRUTH["and_gate"], TRUTH["or_gate"]], 1))
 
 
