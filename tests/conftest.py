@@ -2,6 +2,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import json  # noqa: E402
 import pathlib  # noqa: E402
 
 import pytest  # noqa: E402
@@ -19,6 +20,24 @@ def data_dir():
             pytest.fail(message)
         pytest.skip(message)
     return pathlib.Path(path)
+
+
+@pytest.fixture(scope="session")
+def shipped_result(data_dir):
+    """shipped_result(weights_id): a shipped entry evaluated on its real test split, once per test session."""
+    from toolkit import pretrained
+
+    tasks, results = {}, {}
+
+    def evaluate(weights_id):
+        if weights_id not in results:
+            item = pretrained.entry(weights_id)
+            key = json.dumps([item["task"], item.get("task_settings")], sort_keys=True)
+            task = tasks.setdefault(key, pretrained.task_for(weights_id))  # the same settings share loaded images
+            results[weights_id] = task.evaluate(pretrained.build(weights_id), data_dir=data_dir)
+        return results[weights_id]
+
+    return evaluate
 
 
 @pytest.fixture(autouse=True)

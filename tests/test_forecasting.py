@@ -119,20 +119,18 @@ def test_forecasters_are_shipped():
 
 
 @pytest.mark.parametrize("weights_id", FORECASTERS)
-def test_shipped_forecasters_beat_seasonal_naive(data_dir, weights_id):
-    task = pretrained.task_for(weights_id)
-    scores = task.evaluate(pretrained.build(weights_id), data_dir=data_dir)["scores"]
+def test_shipped_forecasters_beat_seasonal_naive(shipped_result, weights_id):
+    scores = shipped_result(weights_id)["scores"]
     naive = [v["mase"] for k, v in scores.items() if k.startswith("seasonal naive") or k == "naive"]
     assert scores["model"]["mase"] < min(naive)
 
 
-def test_airline_is_within_ten_percent_of_seasonal_arima(data_dir):
+def test_airline_is_within_ten_percent_of_seasonal_arima(shipped_result):
     airline = [k for k in FORECASTERS if k.endswith(".airline")]
     best = None
     for weights_id in airline:
-        task = pretrained.task_for(weights_id)
-        assert task.settings["test_size"] == 24
-        scores = task.evaluate(pretrained.build(weights_id), data_dir=data_dir)["scores"]
+        assert pretrained.task_for(weights_id).settings["test_size"] == 24
+        scores = shipped_result(weights_id)["scores"]
         arima = next(v for k, v in scores.items() if k.startswith("seasonal ARIMA"))
         best = min(best or np.inf, scores["model"]["rmse"])
     assert best <= 1.10 * arima["rmse"], (best, arima["rmse"])

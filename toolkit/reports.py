@@ -5,6 +5,7 @@ weights, biases, total) with multiply-adds; `params_report` sets every model's m
 parameters and multiply-adds beside its published figures.
 """
 
+import functools
 import math
 
 import pandas as pd
@@ -100,6 +101,17 @@ def count_macs(model):
     return int(sum(layer_macs(layer) for layer in _leaf_layers(model)))
 
 
+@functools.cache
+def measure(name):
+    """(parameters, multiply-adds) of a registered model with its default arguments, built once per process."""
+    from toolkit import registry
+
+    model = registry.build_model(name)
+    counts = model.count_params(), count_macs(model)
+    keras.backend.clear_session()
+    return counts
+
+
 def params_report(names=None):
     """Measured parameters and multiply-adds of every registered model beside the published ones."""
     from toolkit import registry
@@ -107,10 +119,7 @@ def params_report(names=None):
     rows = []
     for name in names or registry.list_models():
         info = registry.model_info(name)
-        model = registry.build_model(name)
-        params = model.count_params()
-        macs = count_macs(model)
-        keras.backend.clear_session()
+        params, macs = measure(name)
         rows.append(
             {
                 "model": name,
@@ -296,19 +305,18 @@ HISTORY = (
 )
 
 
-def history_report(params=None):
+def history_report():
     """The lecture's table of CNN families with the toolkit's measurements beside it.
 
     Published columns come from the registry (REFERENCE.md); challenge (ensemble) and single-model
-    errors stay in separate columns. Parameters and multiply-adds are `params_report`'s (pass its
-    frame to reuse it), measured on each builder at its native input (ImageNet size, except
-    LeNet-5's 32x32); the CIFAR-10 columns are the catalog's measured test errors, training times
-    and CPU inference speed of the small-input variants.
+    errors stay in separate columns. Parameters and multiply-adds are `params_report`'s, measured
+    on each builder at its native input (ImageNet size, except LeNet-5's 32x32); the CIFAR-10
+    columns are the catalog's measured test errors, training times and CPU inference speed of the
+    small-input variants.
     """
     from toolkit import pretrained, registry
 
-    if params is None:
-        params = params_report([imagenet_arch for _, imagenet_arch, _ in HISTORY if imagenet_arch])
+    params = params_report([imagenet_arch for _, imagenet_arch, _ in HISTORY if imagenet_arch])
     measured = params.set_index("model")
     catalog = pretrained.load_catalog()
     rows = []
@@ -434,7 +442,7 @@ def write_all(out_dir, data_dir=None):
     (out / "figures").mkdir(parents=True, exist_ok=True)
     frames, written = {}, []
     for name, build in TABLES.items():
-        frames[name] = build(frames["params"]) if name == "history" else build()  # models built once
+        frames[name] = build()
         for suffix in ("csv", "md"):
             write_table(frames[name], out / f"{name}.{suffix}")
             written.append(out / f"{name}.{suffix}")
