@@ -211,7 +211,7 @@ def main(argv=None):
     common += ["--resume"] if args.resume else []
     workers = {}
     for name in models:
-        log = open(out / f"{name}.log", "w")
+        log = open(out / f"{name}.log", "a" if args.resume else "w")  # a resumed run keeps its earlier log
         workers[name] = subprocess.Popen([sys.executable, __file__, "--worker", name, *common], env=environment,
                                          stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     failed = []

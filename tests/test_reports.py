@@ -65,6 +65,12 @@ def test_plain_versus_residual_text_follows_the_curves():
     assert "Same depth, same budget" not in _plain_vs_residual_text(
         {**deeper_worse, "resnet20": {"accuracy": [0.6, 0.7, 0.93], "val_accuracy": [0.6, 0.7, 0.88]}}
     )  # unequal budgets: no such line
+    decays = {"plain20": 5e-4, "plain56": 5e-4, "resnet20": 5e-3, "resnet56": 5e-4}
+    text = _plain_vs_residual_text(
+        {n: {**h, "weight_decay": decays[n]} for n, h in {**deeper_worse, **residual}.items()}
+    )
+    assert "(`plain20`) to" not in text and "(`plain56`) to" in text  # 20: the same epochs, not the same decay
+    assert "not get the same weight decay (plain20 0.0005, plain56 0.0005, resnet20 0.005, resnet56 0.0005)" in text
 
 
 def test_cifar_ranking_text_names_each_break_of_the_historical_order():
@@ -75,6 +81,9 @@ def test_cifar_ranking_text_names_each_break_of_the_historical_order():
     assert "`resnet20` (2015, 18.00% after 20 epochs) is worse than the older `alexnet_cifar`" in text
     assert "fewer epochs" in text and "lenet5" not in text and "plain20" not in text  # plain nets are controls
     assert "significant" not in text  # 3 points: 2 x sqrt(.18 x .82 / 1e4 + .15 x .85 / 1e4) = 1.04 points
+    frame["weight decay"] = [5e-4, 5e-3, 5e-4, 5e-4]
+    assert "fewer epochs and it was trained with less weight decay" in _cifar_ranking_text(frame)
+    frame["weight decay"] = 5e-4
     frame.loc[2, "epochs"] = 90
     assert "explained neither by the budget nor by the test set's sampling error" in _cifar_ranking_text(frame)
     frame.loc[2, "CIFAR-10 test error"] = 0.16

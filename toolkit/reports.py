@@ -353,6 +353,7 @@ def history_report():
                 "CIFAR-10 test error": metrics["error"],
                 "CIFAR-10 test images": metrics["images"],
                 "epochs": recipe["epochs"],
+                "weight decay": recipe.get("recipe", {}).get("weight_decay"),
                 "training seconds per epoch": recipe["seconds_per_epoch"],
                 "training machine": recipe["machine"] + (f", {runs} runs at once" if runs else ""),
                 "inference images/s (CPU)": metrics.get("images_per_second"),
@@ -466,8 +467,10 @@ def _plain_and_residual_curves():
     from toolkit import pretrained
 
     catalog = pretrained.load_catalog()
-    return {arch: catalog[f"{arch}.cifar10"]["history"] for arch in ("plain20", "plain56", "resnet20", "resnet56")
-            if "history" in catalog.get(f"{arch}.cifar10", {})}  # fmt: skip
+    # each run's per-epoch accuracies, with the weight decay it was trained with (part of its budget)
+    return {arch: {**item["history"], "weight_decay": item["recipe"].get("recipe", {}).get("weight_decay")}
+            for arch in ("plain20", "plain56", "resnet20", "resnet56")
+            if "history" in (item := catalog.get(f"{arch}.cifar10", {}))}  # fmt: skip
 
 
 def _task_figures(data_dir):
@@ -536,8 +539,12 @@ def _markdown(frame, columns=None, percent=(), digits=3):
 
 
 def _plain_vs_residual_text(curves):
-    """What the plain-vs-residual curves show, in words computed from them."""
+    """What the plain-vs-residual curves show, in words computed from them.
+
+    Two runs had the same budget when they got the same number of epochs and the same weight decay.
+    """
     final = {name: (1 - h["accuracy"][-1], 1 - h["val_accuracy"][-1], len(h["accuracy"])) for name, h in curves.items()}
+    decay = {name: h.get("weight_decay") for name, h in curves.items()}
     lines = [f"- `{name}`: training error {train:.1%}, validation error {val:.1%} after {epochs} epochs"
              for name, (train, val, epochs) in sorted(final.items())]  # fmt: skip
     for kind, shallow, deep, paper in (
@@ -552,7 +559,7 @@ def _plain_vs_residual_text(curves):
             )
     for depth in (20, 56):
         plain, residual = f"plain{depth}", f"resnet{depth}"
-        if {plain, residual} <= set(final) and final[plain][2] == final[residual][2]:
+        if {plain, residual} <= set(final) and (final[plain][2], decay[plain]) == (final[residual][2], decay[residual]):
             (p_train, p_val, epochs), (r_train, r_val, _) = final[plain], final[residual]
             lines.append(
                 f"- Same depth, same budget ({epochs} epochs each): the shortcuts take training error from"
@@ -565,6 +572,12 @@ def _plain_vs_residual_text(curves):
             lines.append(
                 "- Caution: these runs did not get the same number of epochs ("
                 + ", ".join(f"{n} {e}" for n, e in sorted(epochs.items()))
+                + "), so the comparison is not yet a fair one."
+            )
+        if len(set(decay.values())) > 1:
+            lines.append(
+                "- Caution: these runs did not get the same weight decay ("
+                + ", ".join(f"{n} {d:g}" for n, d in sorted(decay.items()))
                 + "), so the comparison is not yet a fair one."
             )
     return "\n".join(lines)
@@ -586,6 +599,8 @@ def _cifar_ranking_text(cifar):
         for earlier in rows:
             if earlier["year"] < later["year"] and earlier["error"] < later["error"]:
                 reasons = ["it trained for fewer epochs"] if later["epochs"] < earlier["epochs"] else []
+                if later.get("weight decay", 0) < earlier.get("weight decay", 0):
+                    reasons.append("it was trained with less weight decay")
                 gap = later["error"] - earlier["error"]
                 noise = 2 * sum(r["error"] * (1 - r["error"]) / r["images"] for r in (later, earlier)) ** 0.5
                 if gap < noise:
@@ -615,7 +630,8 @@ def reports_readme(frames, curves, figures):
                         "top-5 error (single model, published)", "published parameters", "model", "input",
                         "parameters", "MACs"]  # fmt: skip
     cifar_columns = ["year", "network", "CIFAR-10 model", "CIFAR-10 parameters", "CIFAR-10 test error",
-                     "CIFAR-10 published test error", "epochs", "training seconds per epoch", "training machine",
+                     "CIFAR-10 published test error", "epochs", "weight decay", "training seconds per epoch",
+                     "training machine",
                      "inference images/s (CPU)"]  # fmt: skip
     percent = ("ILSVRC top-5 error (challenge entry)", "top-5 error (single model, published)", "CIFAR-10 test error",
                "CIFAR-10 published test error", "error")  # fmt: skip
@@ -652,7 +668,8 @@ def reports_readme(frames, curves, figures):
         "## 3. CIFAR-10: the families trained side by side",
         "",
         "Small-input variants (32x32; how each departs from its original is in `toolkit summary MODEL` and the"
-        " registry), trained with one shared recipe by `benchmarks/cifar10.py`; test error on the 10,000 test"
+        " registry), trained with one seeded recipe by `benchmarks/cifar10.py` (each run's epochs and weight"
+        " decay are in the table); test error on the 10,000 test"
         " images (JPEG copies, so a little above the published figures).",
         "",
         _markdown(cifar, cifar_columns, percent),
@@ -662,6 +679,9 @@ def reports_readme(frames, curves, figures):
     if len(epochs) > 1:
         parts += [f"Not yet a fair comparison: the runs got different numbers of epochs ({', '.join(map(str, epochs))})"
                   "; the table says how many each got and on which machine.", ""]  # fmt: skip
+    if len(decays := sorted(set(cifar["weight decay"].dropna()))) > 1:
+        parts += [f"Not yet a fair comparison: the runs had different weight decays ({', '.join(map('{:g}'.format, decays))})"
+                  "; the table says which each had.", ""]  # fmt: skip
     if len(missing):
         parts += ["Not trained yet: " + ", ".join(f"`{m}`" for m in missing["CIFAR-10 model"]) + ".", ""]
     parts += [
