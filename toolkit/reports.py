@@ -631,8 +631,7 @@ def reports_readme(frames, curves, figures):
                         "parameters", "MACs"]  # fmt: skip
     cifar_columns = ["year", "network", "CIFAR-10 model", "CIFAR-10 parameters", "CIFAR-10 test error",
                      "CIFAR-10 published test error", "epochs", "weight decay", "training seconds per epoch",
-                     "training machine",
-                     "inference images/s (CPU)"]  # fmt: skip
+                     "training machine", "inference images/s (CPU)"]  # fmt: skip
     percent = ("ILSVRC top-5 error (challenge entry)", "top-5 error (single model, published)", "CIFAR-10 test error",
                "CIFAR-10 published test error", "error")  # fmt: skip
     averaged = ", ".join(f"`{k}`" for k, v in pretrained.load_catalog().items() if v.get("build", {}).get("ema"))
