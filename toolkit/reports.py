@@ -568,18 +568,13 @@ def _plain_vs_residual_text(curves):
             )
     if {"plain20", "plain56", "resnet20", "resnet56"} <= set(final):
         epochs = {name: e for name, (_, _, e) in final.items()}
-        if len(set(epochs.values())) > 1:
-            lines.append(
-                "- Caution: these runs did not get the same number of epochs ("
-                + ", ".join(f"{n} {e}" for n, e in sorted(epochs.items()))
-                + "), so the comparison is not yet a fair one."
-            )
-        if len(set(decay.values())) > 1:
-            lines.append(
-                "- Caution: these runs did not get the same weight decay ("
-                + ", ".join(f"{n} {d:g}" for n, d in sorted(decay.items()))
-                + "), so the comparison is not yet a fair one."
-            )
+        for what, values in (("number of epochs", epochs), ("weight decay", decay)):
+            if len(set(values.values())) > 1:
+                lines.append(
+                    f"- Caution: these runs did not get the same {what} ("
+                    + ", ".join(f"{n} {v:g}" for n, v in sorted(values.items()))
+                    + "), so the comparison is not yet a fair one."
+                )
     return "\n".join(lines)
 
 
