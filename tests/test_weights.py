@@ -1,6 +1,7 @@
 """The weights catalog: every entry's file, hash, parameter count and test error, recomputed."""
 
 import json
+import re
 import shutil
 
 import pytest
@@ -25,6 +26,17 @@ def test_entry_file_hash_and_parameters(weights_id):
     assert "--seed" in command
     if "benchmarks/cifar10.py" in command:  # its default weight decay changed once: each command names its own
         assert f" --weight-decay {item['recipe']['recipe']['weight_decay']:g}" in command
+
+
+@pytest.mark.parametrize("weights_id", sorted(CATALOG))
+def test_description_states_the_recipe(weights_id):
+    """Epochs, learning rate and weight decay written in a description are the recorded recipe's."""
+    item = CATALOG[weights_id]
+    recipe, description = item["recipe"], item.get("description", "")
+    for done, asked in re.findall(r"(\d+)(?: of (\d+))? epochs", description):
+        assert int(done) == recipe["epochs"] and (not asked or int(asked) == recipe["epochs_asked"])
+    for setting, value in re.findall(r"(weight decay|learning rate) (\d[\d.e-]*\d)", description):
+        assert float(value) == recipe["recipe"][setting.replace(" ", "_")], setting
 
 
 @pytest.mark.parametrize("weights_id", sorted(CATALOG))
