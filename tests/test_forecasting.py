@@ -160,6 +160,11 @@ def test_forecast_rejects_bad_csv(tmp_path):
     bad = write(tmp_path, "date,name\n2020-01-01,a\n2020-01-02,b\n")
     result = CliRunner().invoke(toolkit, ["forecast", str(bad), "--weights", FORECASTERS[0]])
     assert result.exit_code == 1 and "no numeric column" in result.output
+    image = tmp_path / "digit.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    result = CliRunner().invoke(toolkit, ["forecast", str(image), "--weights", FORECASTERS[0]])
+    assert result.exit_code == 1 and "cannot read it as CSV" in result.output
+    assert "Traceback" not in result.output and result.output.count("\n") == 1
 
 
 def test_fit_and_evaluate_forecasting_end_to_end(data_dir, tmp_path):

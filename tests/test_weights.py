@@ -108,6 +108,11 @@ def test_evaluate_writes_confusion_and_mistakes(data_dir, tmp_path):
     assert confusion.to_numpy().sum() == 10_000
 
 
+def test_evaluate_refuses_a_task_the_weights_were_not_trained_for():
+    result = CliRunner().invoke(toolkit, ["evaluate", "--weights", "lenet5.mnist", "--task", "generation"])
+    assert result.exit_code == 2 and "lenet5.mnist is a digits model, not a generation one" in result.output
+
+
 def test_float16_storage_halves_the_file_and_keeps_the_outputs(tmp_path):
     import numpy as np
 

@@ -11,7 +11,7 @@ from cli.commands.fit import data_dir_option
 @click.option(
     "--checkpoint", type=click.Path(exists=True, dir_okay=False), help="A .weights.h5 file from `toolkit fit`."
 )
-@click.option("--task", "task_name", default="digits", show_default=True, help="The task (with --model).")
+@click.option("--task", "task_name", help="The task of --model (default: digits); --weights know their own.")
 @click.option(
     "--out", type=click.Path(file_okay=False), help="Write metrics.json, confusion.csv/png and mistakes.png here."
 )
@@ -34,12 +34,14 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
         from toolkit import pretrained
 
         task = pretrained.task_for(weights_id)
+        if task_name and task_name != task.name:
+            raise click.UsageError(f"{weights_id} is a {task.name} model, not a {task_name} one; drop --task")
         model = pretrained.build(weights_id)
         name = weights_id
     else:
         run_config = pathlib.Path(checkpoint or ".").parent / "config.json"
         run = json.loads(run_config.read_text()) if checkpoint and run_config.exists() else {}
-        task = get_task(task_name, **run.get("task_settings", {}))
+        task = get_task(task_name or "digits", **run.get("task_settings", {}))
         model = task.build(model_name, **run.get("build", {}))
         if checkpoint:
             model.load_weights(checkpoint)

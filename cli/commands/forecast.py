@@ -24,6 +24,7 @@ def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, f
 
     from cli.output import emit
     from toolkit import pretrained
+    from toolkit.data.series import read_csv
     from toolkit.tasks import get_task
 
     for path in (output, plot):
@@ -33,7 +34,7 @@ def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, f
     if item["task"] != "forecasting":
         raise click.ClickException(f"{weights_id} is a {item['task']} model, not a forecaster.")
     settings = dict(item["task_settings"], data=os.path.abspath(csv))
-    columns = pd.read_csv(csv, nrows=1).columns
+    columns = read_csv(csv, nrows=1).columns
     settings["target"] = target or (settings["target"] if settings["target"] in columns else None)
     settings["time_col"] = time_col or (settings["time_col"] if settings["time_col"] in columns else None)
     task = get_task("forecasting", **settings)

@@ -67,6 +67,14 @@ def _parse_time(frame, time_col):
     return _to_datetime(frame[candidates[0]]), candidates
 
 
+def read_csv(path, **options):
+    """`pandas.read_csv`, with a `SeriesError` naming the file for a file that is not CSV text."""
+    try:
+        return pd.read_csv(path, **options)
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        raise SeriesError(f"{path}: cannot read it as CSV ({str(error).splitlines()[0]})") from None
+
+
 def read_series(path, time_col=None, target=None, fill="interpolate", columns=None):
     """Read a CSV into a regular `Series`, reporting what had to be repaired.
 
@@ -83,10 +91,7 @@ def read_series(path, time_col=None, target=None, fill="interpolate", columns=No
         SeriesError: for an unreadable file, no numeric column, unparseable dates, an
             ambiguous target, gaps without a fill, or a constant series.
     """
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, ValueError, UnicodeDecodeError) as error:
-        raise SeriesError(f"{path}: cannot read it as CSV ({str(error).splitlines()[0]})") from None
+    frame = read_csv(path)
     if frame.empty:
         raise SeriesError(f"{path}: no rows")
     times, used = _parse_time(frame, time_col)

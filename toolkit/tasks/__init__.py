@@ -29,9 +29,4 @@ def get_task(name, **settings):
     Raises:
         ValueError: for an unknown task.
     """
-    import importlib
-
-    if name not in TASKS:
-        raise ValueError(f"Unknown task {name!r}; choose one of {', '.join(sorted(TASKS))}. Received: task={name!r}")
-    module, cls = TASKS[name].split(":")
-    return getattr(importlib.import_module(module), cls)(**settings)
+    return task_class(name)(**settings)
