@@ -85,6 +85,15 @@ def test_unknown_weights_suggest_close_ids():
         pretrained.entry("lenet5.mnst")
 
 
+def test_weights_of_another_model_are_refused_with_the_model_they_fit():
+    import toolkit
+
+    with pytest.raises(
+        pretrained.WeightsError, match=r"lenet5.mnist does not fit this resnet20: .*build_model\('lenet5'"
+    ):
+        toolkit.build_model("resnet20", weights="lenet5.mnist")
+
+
 def test_weights_cli():
     result = CliRunner().invoke(toolkit, ["weights", "list", "--format", "json"])
     assert result.exit_code == 0, result.output

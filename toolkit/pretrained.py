@@ -109,9 +109,21 @@ def is_available(weights_id):
 
 
 def load_into(model, weights_id):
-    """Load the catalog weights `weights_id` into an already built `model` (hash checked)."""
+    """Load the catalog weights `weights_id` into an already built `model` (hash checked).
+
+    Raises:
+        WeightsError: when the weights were trained for another model or other build arguments.
+    """
     path = weights_file(weights_id)
-    model.load_weights(str(path))
+    try:
+        model.load_weights(str(path))
+    except ValueError:
+        item = entry(weights_id)
+        built = ", ".join(f"{k}={v!r}" for k, v in item.get("build", {}).items())
+        raise WeightsError(
+            f"{weights_id} does not fit this {model.name}: it holds the weights of"
+            f" build_model({', '.join([repr(item['arch'])] + ([built] if built else []))})."
+        ) from None
 
 
 def task_for(weights_id):
