@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import pathlib
 
 import click
 
@@ -64,3 +65,13 @@ def frame_rows(frame):
         {k: (None if v is None or v != v else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
         for row in frame.astype(object).to_dict("records")
     ]
+
+
+def claim_outputs(*paths, force=False):
+    """Refuse output files that exist unless `force`; create the folders the others go in."""
+    paths = [pathlib.Path(p) for p in paths if p]
+    for path in paths:
+        if path.exists() and not force:
+            raise click.ClickException(f"{path} exists; pass --force to overwrite it.")
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)

@@ -195,7 +195,7 @@ def test_sample_command(tmp_path):
     if not GENERATORS:
         pytest.skip("no generator shipped")
     weights_id = GENERATORS[0]
-    grid = tmp_path / "grid.png"
+    grid = tmp_path / "new folder" / "grid.png"  # the folder is created
     result = CliRunner().invoke(cli, ["sample", "--weights", weights_id, "-n", "16", "-o", str(grid), "--seed", "3"])
     assert result.exit_code == 0, result.output
     first = np.asarray(Image.open(grid))

@@ -57,3 +57,18 @@ def test_bad_files_are_reported_and_the_rest_predicted(tmp_path):
 def test_no_matching_files():
     result = predict("/nonexistent/*.png")
     assert result.exit_code == 1 and "No image files match" in result.output
+
+
+@pytest.mark.parametrize(
+    "weights_id, options, message",
+    [
+        ("digits.best", ["-o", "mask.png"], "write masks; digits.best is a digits model"),
+        ("dcgan.mnist", [], "use `toolkit sample --weights dcgan.mnist`"),
+        ("lstm.airline", [], "use `toolkit forecast SERIES.csv --weights lstm.airline`"),
+    ],
+)
+def test_options_and_weights_of_other_tasks_are_refused(tmp_path, weights_id, options, message):
+    with CliRunner().isolated_filesystem(tmp_path):
+        result = predict(str(ROOT / "samples" / "7.png"), "--weights", weights_id, *options)
+        assert result.exit_code == 2 and message in result.output
+        assert not list(pathlib.Path().iterdir())

@@ -2,6 +2,8 @@
 
 import click
 
+from cli.output import claim_outputs
+
 
 @click.command("convert")
 @click.argument("state_dict", type=click.Path(exists=True, dir_okay=False))
@@ -28,8 +30,7 @@ def convert_command(state_dict, arch, output, weights_id, force):
         raise click.UsageError("say where the weights go: -o FILE.weights.h5 and/or --id ID")
     if output and not output.endswith(".weights.h5"):
         raise click.UsageError("-o must end in .weights.h5 (Keras's weights-only format)")
-    if output and os.path.exists(output) and not force:
-        raise click.ClickException(f"{output} exists; pass --force to overwrite it.")
+    claim_outputs(output, force=force)
     if weights_id:
         if not weights_id.startswith(f"{arch}."):
             raise click.UsageError(f"--id must start with {arch}. (the arch.tag convention)")

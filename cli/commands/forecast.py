@@ -22,14 +22,12 @@ def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, f
 
     import pandas as pd
 
-    from cli.output import emit
+    from cli.output import claim_outputs, emit
     from toolkit import pretrained
     from toolkit.data.series import read_csv
     from toolkit.tasks import get_task
 
-    for path in (output, plot):
-        if path and os.path.exists(path) and not force:
-            raise click.ClickException(f"{path} exists; pass --force to overwrite it.")
+    claim_outputs(output, plot, force=force)
     item = pretrained.entry(weights_id)
     if item["task"] != "forecasting":
         raise click.ClickException(f"{weights_id} is a {item['task']} model, not a forecaster.")

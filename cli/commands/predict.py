@@ -2,7 +2,7 @@
 
 import click
 
-from cli.output import emit, format_option
+from cli.output import claim_outputs, emit, format_option
 
 DEFAULT_WEIGHTS = "digits.best"
 
@@ -63,7 +63,12 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
     if not paths:
         raise click.ClickException(f"No image files match {' '.join(images)}.")
     task = pretrained.task_for(weights_id)
+    instead = {"generation": "toolkit sample --weights", "forecasting": "toolkit forecast SERIES.csv --weights"}
+    if task.name in instead:
+        raise click.UsageError(f"{weights_id} is a {task.name} model: use `{instead[task.name]} {weights_id}`")
     model = pretrained.build(weights_id)
+    if task.name != "segmentation" and (output or out_dir or overlay):
+        raise click.UsageError(f"-o, --out-dir and --overlay write masks; {weights_id} is a {task.name} model")
     if task.name == "segmentation":
         _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt)
         return
@@ -109,7 +114,6 @@ def _save_inputs(folder, paths, batch):
 
 def _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt):
     """Masks of any-size images with the overlap-tile strategy; one row of numbers per image."""
-    import os
     import pathlib
 
     from PIL import Image
@@ -123,9 +127,7 @@ def _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt
     targets = [output, overlay] + (
         [str(pathlib.Path(out_dir) / f"{p.stem}.mask.png") for p in paths] if out_dir else []
     )
-    existing = [t for t in targets if t and os.path.exists(t)]
-    if existing and not force:
-        raise click.ClickException(f"{existing[0]} exists; pass --force to overwrite it.")
+    claim_outputs(*targets, force=force)
     rows, failed = [], 0
     for path in paths:
         try:

@@ -2,19 +2,17 @@
 
 import click
 
-from cli.output import emit, frame_rows
+from cli.output import claim_outputs, emit, frame_rows
 
 
 def _write(frame, output, force):
-    import os
 
     from toolkit.reports import write_table
 
     if output is None:
         emit(frame_rows(frame), "table")
         return
-    if os.path.exists(output) and not force:
-        raise click.ClickException(f"{output} exists; pass --force to overwrite it.")
+    claim_outputs(output, force=force)
     write_table(frame, output)
     click.echo(f"wrote {output}", err=True)
 

@@ -2,6 +2,8 @@
 
 import click
 
+from cli.output import claim_outputs
+
 
 @click.command("sample")
 @click.option("--weights", "weights_id", default="dcgan.mnist", show_default=True, help="Catalog id of a generator.")
@@ -16,7 +18,6 @@ import click
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 def sample_command(weights_id, count, output, out_dir, seed, digit, interpolate, force):
     """Sample digits from a trained generator into a grid (-o) or separate files (--out-dir)."""
-    import os
     import pathlib
 
     from toolkit import pretrained
@@ -24,8 +25,7 @@ def sample_command(weights_id, count, output, out_dir, seed, digit, interpolate,
 
     if bool(output) == bool(out_dir):
         raise click.UsageError("give one of -o GRID.png or --out-dir FOLDER")
-    if output and os.path.exists(output) and not force:
-        raise click.ClickException(f"{output} exists; pass --force to overwrite it.")
+    claim_outputs(output, force=force)
     task = pretrained.task_for(weights_id)
     if task.name != "generation":
         raise click.ClickException(f"{weights_id} is a {task.name} model, not a generator.")
