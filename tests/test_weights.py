@@ -94,6 +94,20 @@ def test_weights_of_another_model_are_refused_with_the_model_they_fit():
         toolkit.build_model("resnet20", weights="lenet5.mnist")
 
 
+def test_a_tag_names_the_models_weights_and_brings_their_build_arguments():
+    import numpy as np
+
+    import toolkit
+
+    model = toolkit.build_model("lenet5", weights="cifar10")  # lenet5's default takes 32x32x1
+    assert model.input_shape == (None, 32, 32, 3)
+    shipped = pretrained.build("lenet5.cifar10")
+    for ours, theirs in zip(model.get_weights(), shipped.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    with pytest.raises(pretrained.WeightsError, match="Unknown weights 'imagenet'"):
+        toolkit.build_model("lenet5", weights="imagenet")
+
+
 def test_weights_cli():
     result = CliRunner().invoke(toolkit, ["weights", "list", "--format", "json"])
     assert result.exit_code == 0, result.output

@@ -138,12 +138,12 @@ def build(weights_id):
     """The model of a catalog entry, built with its arguments and loaded with its weights."""
     from toolkit import registry
 
-    item = entry(weights_id)
-    path = weights_file(weights_id)
-    build_args = {k: tuple(v) if k == "input_shape" else v for k, v in item.get("build", {}).items()}
-    model = registry.build_model(item["arch"], **build_args)
-    model.load_weights(str(path))
-    return model
+    return registry.build_model(entry(weights_id)["arch"], weights=weights_id)
+
+
+def build_args(item):
+    """The builder's keyword arguments recorded in a catalog entry."""
+    return {k: tuple(v) if k == "input_shape" else v for k, v in item.get("build", {}).items()}
 
 
 def verify(weights_id):

@@ -8,6 +8,7 @@ import dataclasses
 import difflib
 import fnmatch
 import functools
+import os
 
 _MODELS = {}
 
@@ -107,5 +108,20 @@ def get_model(name):
 
 
 def build_model(name, **kwargs):
-    """Build the registered model `name` with the builder's keyword arguments."""
-    return get_model(name)(**kwargs)
+    """Build the registered model `name` with the builder's keyword arguments.
+
+    `weights` may be None, a `.weights.h5` file, a catalog id (`"vgg16.imagenet"`) or, as in
+    keras.applications, the tag of one of this model's ids (`build_model("vgg16", weights="imagenet")`).
+    Catalog weights bring the build arguments they were trained with (`num_classes`, `input_shape`,
+    ...) for every argument not given.
+    """
+    builder = get_model(name)
+    weights = kwargs.get("weights")
+    if isinstance(weights, str) and not os.path.exists(weights):
+        from toolkit import pretrained
+
+        catalog = pretrained.load_catalog()
+        weights_id = weights if weights in catalog else f"{name}.{weights}"
+        if catalog.get(weights_id, {}).get("arch") == name:
+            kwargs = {**pretrained.build_args(catalog[weights_id]), **kwargs, "weights": weights_id}
+    return builder(**kwargs)
