@@ -41,6 +41,10 @@ def test_a_finished_run_is_not_overwritten(data_dir, tmp_path):
     assert fit(tmp_path / "run", "--epochs", "1").exit_code == 0
     result = fit(tmp_path / "run", "--epochs", "1")
     assert result.exit_code == 1 and "--force" in result.output
+    history = (tmp_path / "run" / "history.csv").read_text()
+    result = fit(tmp_path / "run", "--epochs", "2", "--resume")  # it kept no backup to go on from
+    assert result.exit_code == 1 and "holds a finished run, with nothing to resume" in result.output
+    assert (tmp_path / "run" / "history.csv").read_text() == history
     assert fit(tmp_path / "run", "--epochs", "1", "--force").exit_code == 0
 
 

@@ -84,16 +84,19 @@ class EpochTimer(keras.callbacks.Callback):
 def prepare_out(out, *, resume, force):
     """Create the run folder; never overwrite a finished run without `force`.
 
-    A folder holding an unfinished run (a backup) is resumed; `resume=True` demands one.
+    A folder holding an unfinished run (a backup) is resumed; `resume=True` demands one. A finished
+    run keeps no backup to go on from, so resuming it is refused rather than started over.
     """
     out = pathlib.Path(out)
-    finished = (out / "metrics.json").exists()
+    finished = (out / "metrics.json").exists() and not (out / "backup").exists()
     unfinished = (out / "backup").exists()
     if force and out.exists():
         shutil.rmtree(out)
-    elif finished and not resume:
+    elif finished and resume:
+        raise FileExistsError(f"{out} holds a finished run, with nothing to resume; pass --force to train it again")
+    elif finished:
         raise FileExistsError(f"{out} holds a finished run; choose another --out or pass --force to replace it")
-    elif resume and not unfinished and not finished:
+    elif resume and not unfinished:
         raise FileNotFoundError(f"{out} holds no run to resume")
     elif out.exists() and any(out.iterdir()) and not unfinished and not finished:
         raise FileExistsError(f"{out} exists and is not a toolkit run; choose another --out or pass --force")
