@@ -84,6 +84,8 @@ def test_killed_fit_resumes_from_its_last_epoch(data_dir, tmp_path):
     assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     done = pd.read_csv(history)["epoch"].tolist()
     assert (out / "backup").exists() and not (out / "metrics.json").exists()
+    other = subprocess.run(command + ["--lr", "0.5"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert other.returncode == 2 and "unfinished run started with other learning_rate" in other.stderr
     subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     epochs = pd.read_csv(history)["epoch"].tolist()
     assert epochs[: len(done)] == done

@@ -211,6 +211,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
         "limit": limit,
         "backend": backend,
     }
+    _check_resumed_config(out, config)
     with make_strategy(strategy).scope():
         model = task.build(model_name, **dict(model_args), **task_build)
         task.compile(model, optimizer, learning_rate)
@@ -223,3 +224,22 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
     with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
         metrics = run_fit(task, model, train, validation, out=out, epochs=epochs, config=config, monitor=task.monitor, mode=task.mode, tensorboard=tensorboard)  # fmt: skip
     click.echo(json.dumps(metrics, indent=2))
+
+
+def _check_resumed_config(out, config):
+    """Refuse to resume an unfinished run with other arguments than it was started with (more or
+    fewer epochs are allowed)."""
+    import json
+
+    started = out / "config.json"
+    if not (out / "backup").exists() or not started.exists():
+        return
+    before = json.loads(started.read_text())
+    changed = [
+        k for k, v in config.items() if k not in ("command", "epochs") and json.loads(json.dumps(v)) != before.get(k)
+    ]
+    if changed:
+        raise click.UsageError(
+            f"{out} holds an unfinished run started with other {', '.join(changed)}"
+            f" ({before['command']}); resume it with its own arguments, or pass --force to start over"
+        )
