@@ -208,6 +208,11 @@ def test_sample_command(tmp_path):
     )
     assert result.exit_code == 0 and len(list((tmp_path / "each").iterdir())) == 5
     result = CliRunner().invoke(
+        cli, ["sample", "--weights", weights_id, "-n", "6", "--out-dir", str(tmp_path / "each")]
+    )
+    assert result.exit_code == 1 and "sample_0000.png exists" in result.output
+    assert len(list((tmp_path / "each").iterdir())) == 5  # nothing written
+    result = CliRunner().invoke(
         cli, ["sample", "--weights", weights_id, "-n", "8", "--interpolate", "-o", str(tmp_path / "walk.png")]
     )
     assert result.exit_code == 0 and Image.open(tmp_path / "walk.png").size == (240, 30)

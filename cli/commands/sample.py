@@ -25,7 +25,8 @@ def sample_command(weights_id, count, output, out_dir, seed, digit, interpolate,
 
     if bool(output) == bool(out_dir):
         raise click.UsageError("give one of -o GRID.png or --out-dir FOLDER")
-    claim_outputs(output, force=force)
+    targets = [pathlib.Path(out_dir) / f"sample_{k:04d}.png" for k in range(count)] if out_dir else [output]
+    claim_outputs(*targets, force=force)
     task = pretrained.task_for(weights_id)
     if task.name != "generation":
         raise click.ClickException(f"{weights_id} is a {task.name} model, not a generator.")
@@ -40,11 +41,6 @@ def sample_command(weights_id, count, output, out_dir, seed, digit, interpolate,
     else:
         from PIL import Image
 
-        folder = pathlib.Path(out_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        for k, image in enumerate(images):
-            target = folder / f"sample_{k:04d}.png"
-            if target.exists() and not force:
-                raise click.ClickException(f"{target} exists; pass --force to overwrite it.")
+        for target, image in zip(targets, images):
             Image.fromarray((image * 255).round().astype("uint8")).save(target)
-        click.echo(f"wrote {len(images)} files to {folder}", err=True)
+        click.echo(f"wrote {len(images)} files to {out_dir}", err=True)
