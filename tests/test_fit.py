@@ -35,6 +35,9 @@ def test_short_fit_gives_a_loadable_checkpoint(data_dir, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "test error" in result.output
+    for option in (["--model", "mlp"], ["--model", "lenet5", "--task", "folder"]):
+        result = CliRunner().invoke(toolkit, ["evaluate", *option, "--checkpoint", str(run / "best.weights.h5")])
+        assert result.exit_code == 2 and f"comes from a run of {option[-2]} " in result.output
 
 
 def test_a_finished_run_is_not_overwritten(data_dir, tmp_path):

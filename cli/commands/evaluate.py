@@ -11,7 +11,9 @@ from cli.commands.fit import data_dir_option
 @click.option(
     "--checkpoint", type=click.Path(exists=True, dir_okay=False), help="A .weights.h5 file from `toolkit fit`."
 )
-@click.option("--task", "task_name", help="The task of --model (default: digits); --weights know their own.")
+@click.option(
+    "--task", "task_name", help="The task of --model (default: its run's, else digits); --weights know their own."
+)
 @click.option(
     "--out", type=click.Path(file_okay=False), help="Write metrics.json, confusion.csv/png and mistakes.png here."
 )
@@ -41,7 +43,15 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
     else:
         run_config = pathlib.Path(checkpoint or ".").parent / "config.json"
         run = json.loads(run_config.read_text()) if checkpoint and run_config.exists() else {}
-        task = get_task(task_name or "digits", **run.get("task_settings", {}))
+        for option, value, recorded in (
+            ("--model", model_name, run.get("model")),
+            ("--task", task_name, run.get("task")),
+        ):
+            if value and recorded and value != recorded:
+                raise click.UsageError(
+                    f"{checkpoint} comes from a run of {option} {recorded} ({run_config}), not {value}"
+                )
+        task = get_task(task_name or run.get("task", "digits"), **run.get("task_settings", {}))
         model = task.build(model_name, **run.get("build", {}))
         if checkpoint:
             model.load_weights(checkpoint)
