@@ -121,3 +121,19 @@ def test_committed_params_report_and_readme_match_the_code():
     assert committed["MACs"].tolist() == computed["MACs"].tolist()
     assert readme_models_table(computed) in (ROOT / "README.md").read_text()
     assert readme_weights_table() in (ROOT / "README.md").read_text()
+
+
+def test_readme_commands_name_real_commands_and_weights():
+    import re
+
+    from toolkit import pretrained
+
+    readme = (ROOT / "README.md").read_text()
+    made_here = set(re.findall(r"--id ([\w.]+)", readme))  # ids the README's own commands create
+    named = set(re.findall(r"--weights ([a-z]\w*\.\w+)\b(?!\.h5)", readme)) - made_here
+    assert named and named <= set(pretrained.load_catalog()), named - set(pretrained.load_catalog())
+    import click
+
+    known = set(toolkit.list_commands(click.Context(toolkit)))
+    commands = set(re.findall(r"^toolkit ([a-z]+)", readme, flags=re.MULTILINE))
+    assert commands and commands <= known, commands - known

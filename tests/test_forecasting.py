@@ -167,6 +167,25 @@ def test_forecast_rejects_bad_csv(tmp_path):
     assert "Traceback" not in result.output and result.output.count("\n") == 1
 
 
+def test_forecast_refuses_a_series_unlike_the_training_one(data_dir, tmp_path):
+    daily = data_dir / "series" / "daily-min-temperatures.csv"
+    result = CliRunner().invoke(toolkit, ["forecast", str(daily), "--weights", "lstm.airline"])
+    assert result.exit_code == 1 and "steps are D apart, and the model was trained on steps of MS" in result.output
+    months = pd.date_range("2000-01-01", periods=60, freq="MS").strftime("%Y-%m")
+    values = 100 + np.arange(60) % 12
+    values[30] = 0  # lstm.airline forecasts logarithms
+    monthly = write(tmp_path, "Month,Passengers\n" + "".join(f"{m},{v}\n" for m, v in zip(months, values)))
+    result = CliRunner().invoke(toolkit, ["forecast", str(monthly), "--weights", "lstm.airline"])
+    assert result.exit_code == 1 and "--log-scale needs a series of positive values" in result.output
+    values[30] = 100  # five years are enough to go on from, though too few to train on
+    monthly.write_text("Month,Passengers\n" + "".join(f"{m},{v}\n" for m, v in zip(months, values)))
+    result = CliRunner().invoke(toolkit, ["forecast", str(monthly), "--weights", "lstm.airline"])
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2 + 12, result.output  # header, rule, rows
+    monthly.write_text("Month,Passengers\n" + "".join(f"{m},{v}\n" for m, v in list(zip(months, values))[:30]))
+    result = CliRunner().invoke(toolkit, ["forecast", str(monthly), "--weights", "lstm.airline"])
+    assert result.exit_code == 1 and "too short: 30 steps, and the model reads 24 steps of differences" in result.output
+
+
 def test_fit_and_evaluate_forecasting_end_to_end(data_dir, tmp_path):
     out = tmp_path / "run"
     args = ["fit", "--model", "mlp", "--task", "forecasting", "--data", "series/airline-passengers.csv"]

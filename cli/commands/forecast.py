@@ -5,7 +5,7 @@ import click
 
 @click.command("forecast")
 @click.argument("csv", type=click.Path(exists=True, dir_okay=False))
-@click.option("--weights", "weights_id", required=True, help="Catalog id of a forecasting model, e.g. gru.airline.")
+@click.option("--weights", "weights_id", required=True, help="Catalog id of a forecasting model, e.g. lstm.airline.")
 @click.option(
     "--horizon", type=click.IntRange(1), default=12, show_default=True, help="Steps to forecast after the last row."
 )

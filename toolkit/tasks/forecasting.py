@@ -29,12 +29,12 @@ class ForecastingTask:
 
     def __init__(self, data=None, time_col=None, target=None, fill="interpolate", lookback=24, horizon=1,
                  test_size=None, val_size=None, season=None, log_scale=False, difference=(), columns=None, scaler=None,
-                 residual_std=None):  # fmt: skip
+                 residual_std=None, freq=None):  # fmt: skip
         self.settings = {
             "data": data, "time_col": time_col, "target": target, "fill": fill, "lookback": lookback,
             "horizon": horizon, "test_size": test_size, "val_size": val_size, "season": season,
             "log_scale": log_scale, "difference": list(difference or ()), "columns": columns or [], "scaler": scaler,
-            "residual_std": residual_std,
+            "residual_std": residual_std, "freq": freq,
         }  # fmt: skip
         self._series = None
 
@@ -84,6 +84,12 @@ class ForecastingTask:
         if self._series is None:
             s = self.settings
             self._series = read_series(self.data_path(data_dir), s["time_col"], s["target"], s["fill"], s["columns"])
+            if s["freq"] and s["freq"] != self._series.freq:
+                raise SeriesError(
+                    f"{s['data']}: its steps are {self._series.freq} apart, and the model was trained on steps of"
+                    f" {s['freq']} (pandas frequencies)"
+                )
+            s["freq"] = self._series.freq
             report = self._series.report
             if report["missing_timestamps"] or report["nan_rows"] or report["unparseable_times"]:
                 import sys
@@ -100,18 +106,31 @@ class ForecastingTask:
                 self._series.frame[self._series.target].to_numpy(), self._series.freq
             )
             s["target"] = self._series.target
-            if n - s["test_size"] - s["val_size"] < s["lookback"] + s["horizon"]:
-                raise SeriesError(
-                    f"too short for the window: {n} steps leave {n - s['test_size'] - s['val_size']} for training,"
-                    f" fewer than lookback {s['lookback']} + horizon {s['horizon']}"
-                )
         return self._series
 
     def bounds(self, data_dir=None):
-        """(validation start, test start, end) as indices into the series."""
+        """(validation start, test start, end) as indices into the series.
+
+        Raises:
+            SeriesError: when the training part is shorter than one window.
+        """
+        s = self.settings
         n = len(self.series(data_dir).frame)
-        test_start = n - self.settings["test_size"]
-        return test_start - self.settings["val_size"], test_start, n
+        if n - s["test_size"] - s["val_size"] < s["lookback"] + s["horizon"]:
+            raise SeriesError(
+                f"too short for the window: {n} steps leave {n - s['test_size'] - s['val_size']} for training,"
+                f" fewer than lookback {s['lookback']} + horizon {s['horizon']}"
+            )
+        test_start = n - s["test_size"]
+        return test_start - s["val_size"], test_start, n
+
+    def log(self, z):
+        """`z` on the log scale when the settings ask for it (`--log-scale`)."""
+        if not self.settings["log_scale"]:
+            return z
+        if (z <= 0).any():
+            raise SeriesError("--log-scale needs a series of positive values")
+        return np.log(z)
 
     @property
     def offset(self):
@@ -120,11 +139,7 @@ class ForecastingTask:
 
     def transformed(self, data_dir=None):
         """The series after the optional log and differences (T - offset, features)."""
-        z = self.series(data_dir).values
-        if self.settings["log_scale"]:
-            if (z <= 0).any():
-                raise SeriesError("--log-scale needs a series of positive values")
-            z = np.log(z)
+        z = self.log(self.series(data_dir).values)
         for lag in self.settings["difference"]:
             z = z[lag:] - z[:-lag]
         return z
@@ -203,8 +218,7 @@ class ForecastingTask:
         target = self.series(data_dir).target_index
         x, _ = windows(values, s["lookback"], s["horizon"], target_index=target, start=start - o, end=end - o)
         deltas = self.scaler(data_dir).inverse(predict(x), target)
-        z = self.series(data_dir).values[:, target]
-        z = np.log(z) if s["log_scale"] else z
+        z = self.log(self.series(data_dir).values[:, target])
         origins = range(self.first_origin(start), end - s["horizon"] + 1)
         forecasts = np.array([self.integrate(z[:t], row) for t, row in zip(origins, deltas)])
         return np.exp(forecasts) if s["log_scale"] else forecasts
@@ -329,8 +343,12 @@ class ForecastingTask:
         if len(series.frame.columns) > 1 and steps > s["horizon"]:
             raise SeriesError(f"a multivariate model forecasts at most its horizon of {s['horizon']} steps")
         target = series.target_index
-        z = series.values[:, target]
-        z = list(np.log(z) if s["log_scale"] else z)
+        if len(series.frame) < s["lookback"] + self.offset:
+            raise SeriesError(
+                f"too short: {len(series.frame)} steps, and the model reads {s['lookback']} steps"
+                + (f" of differences that need {self.offset} more" if self.offset else "")
+            )
+        z = list(self.log(series.values[:, target]))
         scaler = self.scaler(data_dir)
         made = []
         while len(made) < steps:
