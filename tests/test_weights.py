@@ -108,6 +108,14 @@ def test_a_tag_names_the_models_weights_and_brings_their_build_arguments():
         toolkit.build_model("lenet5", weights="imagenet")
 
 
+def test_publish_refuses_what_is_not_a_finished_run(tmp_path):
+    result = CliRunner().invoke(toolkit, ["weights", "publish", str(tmp_path), "--id", "lenet5.test"])
+    assert result.exit_code == 1 and "is not a run folder" in result.output
+    (tmp_path / "config.json").write_text("{}")
+    result = CliRunner().invoke(toolkit, ["weights", "publish", str(tmp_path), "--id", "lenet5.test"])
+    assert result.exit_code == 1 and "holds an unfinished run (no metrics.json)" in result.output
+
+
 def test_weights_cli():
     result = CliRunner().invoke(toolkit, ["weights", "list", "--format", "json"])
     assert result.exit_code == 0, result.output

@@ -169,6 +169,10 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
     from toolkit.tasks import get_task
 
     run_dir = pathlib.Path(run_dir)
+    if not (run_dir / "config.json").exists():
+        raise WeightsError(f"{run_dir} is not a run folder of `toolkit fit` or the benchmarks (no config.json)")
+    if not (run_dir / "metrics.json").exists():
+        raise WeightsError(f"{run_dir} holds an unfinished run (no metrics.json); finish it first")
     config = json.loads((run_dir / "config.json").read_text())
     metrics = json.loads((run_dir / "metrics.json").read_text())
     catalog = load_catalog()
