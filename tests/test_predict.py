@@ -40,6 +40,14 @@ def test_show_input_saves_what_the_network_saw(tmp_path):
     from PIL import Image
 
     assert Image.open(tmp_path / "4_transparent.input.png").size == (28, 28)
+    result = predict(ROOT / "samples" / "3_chalk_on_board.jpg", "--weights", "lenet5.cifar10", "--show-input", tmp_path)
+    assert result.exit_code == 0, result.output
+    seen = Image.open(tmp_path / "3_chalk_on_board.input.png")
+    assert seen.size == (32, 32) and seen.mode == "RGB"
+    photo = Image.open(ROOT / "samples" / "3_chalk_on_board.jpg").convert("RGB").resize((32, 32))
+    import numpy as np
+
+    assert abs(np.asarray(seen, "float32").mean() - np.asarray(photo, "float32").mean()) < 10  # not rescaled
 
 
 def test_bad_files_are_reported_and_the_rest_predicted(tmp_path):

@@ -69,6 +69,8 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
     model = pretrained.build(weights_id)
     if task.name != "segmentation" and (output or out_dir or overlay):
         raise click.UsageError(f"-o, --out-dir and --overlay write masks; {weights_id} is a {task.name} model")
+    if task.name == "segmentation" and show_input:
+        raise click.UsageError(f"--show-input shows what a classifier saw; {weights_id} segments (see --overlay)")
     if task.name == "segmentation":
         _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt)
         return
@@ -94,21 +96,24 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
                     row["top"] = " ".join(f"{label}:{p:.3f}" for label, p in answer[:top])
             rows.append(row)
         if show_input:
-            _save_inputs(pathlib.Path(show_input), good, batch)
+            _save_inputs(pathlib.Path(show_input), good, batch, scale=255 if task.name == "digits" else 1)
     if rows:
         emit(rows, fmt)
     if failed:
         raise click.ClickException(f"{failed} of {len(paths)} files could not be read.")
 
 
-def _save_inputs(folder, paths, batch):
+def _save_inputs(folder, paths, batch, scale):
+    """The images as the network got them (before any preprocessing of pixel values); `scale`
+    takes them to 0-255: digits are in [0, 1], photos already in 0-255."""
     import numpy as np
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
     for path, image in zip(paths, batch):
         target = folder / f"{path.stem}.input.png"
-        Image.fromarray((np.squeeze(image, -1) * 255).round().astype("uint8")).save(target)
+        pixels = np.clip(image * scale, 0, 255).round().astype("uint8")
+        Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(target)
     click.echo(f"saved the network's inputs in {folder}", err=True)
 
 
