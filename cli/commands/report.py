@@ -6,7 +6,6 @@ from cli.output import claim_outputs, emit, frame_rows
 
 
 def _write(frame, output, force):
-
     from toolkit.reports import write_table
 
     if output is None:

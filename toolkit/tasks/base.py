@@ -88,8 +88,8 @@ def prepare_out(out, *, resume, force):
     run keeps no backup to go on from, so resuming it is refused rather than started over.
     """
     out = pathlib.Path(out)
-    finished = (out / "metrics.json").exists() and not (out / "backup").exists()
     unfinished = (out / "backup").exists()
+    finished = (out / "metrics.json").exists() and not unfinished
     if force and out.exists():
         shutil.rmtree(out)
     elif finished and resume:
