@@ -27,10 +27,10 @@ def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, f
     from toolkit.data.series import read_csv
     from toolkit.tasks import get_task
 
-    claim_outputs(output, plot, force=force)
     item = pretrained.entry(weights_id)
     if item["task"] != "forecasting":
         raise click.ClickException(f"{weights_id} is a {item['task']} model, not a forecaster.")
+    claim_outputs(output, plot, force=force)
     settings = dict(item["task_settings"], data=os.path.abspath(csv))
     columns = read_csv(csv, nrows=1).columns
     settings["target"] = target or (settings["target"] if settings["target"] in columns else None)

@@ -66,11 +66,11 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
     instead = {"generation": "toolkit sample --weights", "forecasting": "toolkit forecast SERIES.csv --weights"}
     if task.name in instead:
         raise click.UsageError(f"{weights_id} is a {task.name} model: use `{instead[task.name]} {weights_id}`")
-    model = pretrained.build(weights_id)
     if task.name != "segmentation" and (output or out_dir or overlay):
         raise click.UsageError(f"-o, --out-dir and --overlay write masks; {weights_id} is a {task.name} model")
     if task.name == "segmentation" and show_input:
         raise click.UsageError(f"--show-input shows what a classifier saw; {weights_id} segments (see --overlay)")
+    model = pretrained.build(weights_id)
     if task.name == "segmentation":
         _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt)
         return

@@ -26,10 +26,10 @@ def sample_command(weights_id, count, output, out_dir, seed, digit, interpolate,
     if bool(output) == bool(out_dir):
         raise click.UsageError("give one of -o GRID.png or --out-dir FOLDER")
     targets = [pathlib.Path(out_dir) / f"sample_{k:04d}.png" for k in range(count)] if out_dir else [output]
-    claim_outputs(*targets, force=force)
     task = pretrained.task_for(weights_id)
     if task.name != "generation":
         raise click.ClickException(f"{weights_id} is a {task.name} model, not a generator.")
+    claim_outputs(*targets, force=force)
     generator = pretrained.build(weights_id).sampler
     if interpolate:
         images = task.interpolate(generator, (seed, seed + 1), count, digit)
