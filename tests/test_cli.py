@@ -137,3 +137,25 @@ def test_readme_commands_name_real_commands_and_weights():
     known = set(toolkit.list_commands(click.Context(toolkit)))
     commands = set(re.findall(r"^toolkit ([a-z]+)", readme, flags=re.MULTILINE))
     assert commands and commands <= known, commands - known
+
+
+def test_readme_python_example_runs_and_gives_what_its_comments_say():
+    import ast
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## From Python\n\n```python\n(.*?)```", readme, flags=re.DOTALL).group(1)
+    namespace, checked = {}, 0
+    for line in block.splitlines():
+        code, _, comment = line.partition("  # ")
+        exec(code, namespace)
+        if comment.startswith("["):  # a shown result
+            assert eval(code, namespace) == ast.literal_eval(comment), line
+            checked += 1
+        elif count := re.match(r"([\d,]+) parameters", comment):
+            assert namespace["model"].count_params() == int(count.group(1).replace(",", "")), line
+            checked += 1
+        elif comment.startswith("resnet20.cifar10"):
+            assert namespace["model"].input_shape == (None, 32, 32, 3) and namespace["model"].output_shape == (None, 10)
+            checked += 1
+    assert checked == 4

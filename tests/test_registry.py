@@ -34,6 +34,8 @@ def test_registering_twice_is_an_error():
 def test_unknown_name_suggests_close_matches():
     with pytest.raises(ValueError, match="Did you mean .*resnet50"):
         toolkit.build_model("resnet05")
+    with pytest.raises(ValueError, match="Did you mean lenet5"):
+        toolkit.build_model("LeNet5")
 
 
 @pytest.mark.parametrize("name", toolkit.list_models())

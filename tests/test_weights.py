@@ -83,6 +83,8 @@ def test_wrong_hash_is_refused_and_nothing_loads(tmp_path, monkeypatch):
 def test_unknown_weights_suggest_close_ids():
     with pytest.raises(pretrained.WeightsError, match="Did you mean lenet5.mnist"):
         pretrained.entry("lenet5.mnst")
+    with pytest.raises(pretrained.WeightsError, match="Did you mean lenet5.mnist"):
+        pretrained.entry("LeNet5.MNIST")
 
 
 def test_weights_of_another_model_are_refused_with_the_model_they_fit():
@@ -120,6 +122,17 @@ def test_weights_cli():
     result = CliRunner().invoke(toolkit, ["weights", "list", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert {row["id"] for row in json.loads(result.output)} == set(pretrained.load_catalog())
+    import toolkit as api
+
+    assert api.list_weights("resnet*", task="folder") == ["resnet20.cifar10", "resnet56.cifar10"]
+    result = CliRunner().invoke(toolkit, ["weights", "list", "*.cifar10", "--format", "json"])
+    ids = [row["id"] for row in json.loads(result.output)]
+    assert "resnet20.cifar10" in ids and all(i.endswith(".cifar10") for i in ids)
+    result = CliRunner().invoke(toolkit, ["weights", "list", "--task", "digits", "--format", "json"])
+    assert {row["task"] for row in json.loads(result.output)} == {"digits"}
+    result = CliRunner().invoke(toolkit, ["weights", "list", "lenet5.*", "--task", "generation"])
+    assert result.exit_code == 1
+    assert result.output == "Error: No weights match 'lenet5.*' for task 'generation'.\n"
     result = CliRunner().invoke(toolkit, ["weights", "info", "lenet5.mnist"])
     assert json.loads(result.output)["params"] == 61_706
     result = CliRunner().invoke(toolkit, ["weights", "verify"])

@@ -6,7 +6,8 @@
 >>> model = toolkit.build_model("lenet5")
 """
 
+from toolkit.pretrained import list_weights
 from toolkit.registry import build_model, get_model, list_models, model_info
 
 __version__ = "0.1.0"
-__all__ = ["build_model", "get_model", "list_models", "model_info", "__version__"]
+__all__ = ["build_model", "get_model", "list_models", "list_weights", "model_info", "__version__"]

@@ -6,7 +6,7 @@ keyed by dataset and split, and the exact seeded command that produced it. A fil
 does not match is never loaded.
 """
 
-import difflib
+import fnmatch
 import hashlib
 import json
 import os
@@ -27,6 +27,15 @@ def load_catalog():
     return json.loads(CATALOG.read_text())
 
 
+def list_weights(pattern="*", task=None):
+    """Ids of the catalog entries matching a shell-style `pattern`, optionally for one task."""
+    return [
+        weights_id
+        for weights_id, item in load_catalog().items()
+        if fnmatch.fnmatch(weights_id, pattern) and task in (None, item["task"])
+    ]
+
+
 def save_catalog(catalog):
     CATALOG.write_text(json.dumps(dict(sorted(catalog.items())), indent=2) + "\n")
 
@@ -37,9 +46,11 @@ def entry(weights_id):
     Raises:
         WeightsError: for an unknown id, suggesting close ones.
     """
+    from toolkit import registry
+
     catalog = load_catalog()
     if weights_id not in catalog:
-        close = difflib.get_close_matches(weights_id, catalog, n=3, cutoff=0.5)
+        close = registry.close_matches(weights_id, catalog)
         hint = f" Did you mean {', '.join(close)}?" if close else " See `toolkit weights list`."
         raise WeightsError(f"Unknown weights {weights_id!r}.{hint}")
     return catalog[weights_id]

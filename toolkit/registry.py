@@ -88,6 +88,12 @@ def list_models(pattern="*", task=None):
     )
 
 
+def close_matches(name, names):
+    """Up to three of `names` that look like `name`, ignoring case: the "Did you mean" of an error."""
+    lowered = {known.lower(): known for known in names}
+    return [lowered[match] for match in difflib.get_close_matches(name.lower(), lowered, n=3, cutoff=0.5)]
+
+
 def model_info(name):
     """The `ModelInfo` of a registered model.
 
@@ -96,7 +102,7 @@ def model_info(name):
     """
     _load_families()
     if name not in _MODELS:
-        close = difflib.get_close_matches(name, _MODELS, n=3, cutoff=0.5)
+        close = close_matches(name, _MODELS)
         hint = f" Did you mean {', '.join(close)}?" if close else " See `toolkit models`."
         raise ValueError(f"Unknown model {name!r}.{hint} Received: name={name!r}")
     return _MODELS[name]

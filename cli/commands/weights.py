@@ -11,13 +11,18 @@ def weights_command():
 
 
 @weights_command.command("list")
+@click.argument("pattern", default="*")
+@click.option("--task", help="Only weights for this task (digits, folder, generation, ...).")
 @format_option()
-def list_(fmt):
-    """List the catalog: id, model, task, parameters, test metrics, file size."""
+def list_(pattern, task, fmt):
+    """List the catalog entries whose ids match PATTERN (shell wildcards, e.g. '*.cifar10'):
+    id, model, task, parameters, test metrics, file size."""
     from toolkit import pretrained
 
+    catalog = pretrained.load_catalog()
     rows = []
-    for weights_id, item in pretrained.load_catalog().items():
+    for weights_id in pretrained.list_weights(pattern, task=task):
+        item = catalog[weights_id]
         (split, metrics), *_ = item["metrics"].items() or [("", {})]
         rows.append(
             {
@@ -31,6 +36,8 @@ def list_(fmt):
                 "source": "downloaded (Keras cache)" if item.get("url") else "shipped",
             }
         )
+    if not rows:
+        raise click.ClickException(f"No weights match {pattern!r}" + (f" for task {task!r}." if task else "."))
     emit(rows, fmt)
 
 
