@@ -18,7 +18,7 @@ def fit(*args):
 
 def test_learns_cifar10_classes_well_above_chance(data_dir, tmp_path):
     out = tmp_path / "run"
-    result = fit("--data-dir", data_dir / "cifar10", "--classes", "airplane,frog,truck", "--per-class", "300",
+    result = fit("--data", "cifar10", "--data-dir", data_dir, "--classes", "airplane,frog,truck", "--per-class", "300",
                  "--image-size", "32", "--model", "resnet18", "--epochs", "6", "--batch-size", "32",
                  "--augment", "affine", "--out", out)  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -77,7 +77,7 @@ def test_transfer_learning_with_a_frozen_base(tmp_path, monkeypatch):
     _serve(tmp_path, monkeypatch, source)
     root = _draw_folder(tmp_path / "shapes")
     out = tmp_path / "run"
-    result = fit("--data-dir", root, "--model", "resnet18", "--weights", "resnet18.test", "--freeze-base",
+    result = fit("--data", root, "--model", "resnet18", "--weights", "resnet18.test", "--freeze-base",
                  "--image-size", "32", "--epochs", "1", "--out", out)  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "transferred" in result.output
@@ -102,6 +102,14 @@ def test_bad_folders(tmp_path, make, message):
     assert result.exit_code == 1 and message in result.output
 
 
-def test_folder_needs_a_data_dir(tmp_path):
+def test_folder_needs_its_data(tmp_path):
     result = fit("--model", "resnet18", "--out", tmp_path / "run")
-    assert result.exit_code == 2 and "--data-dir" in result.output
+    assert result.exit_code == 2 and "--task folder needs --data" in result.output
+    result = fit("--model", "resnet18", "--data", "no-such-photos", "--data-dir", tmp_path, "--out", tmp_path / "run")
+    assert result.exit_code == 1 and result.output == f"Error: {tmp_path / 'no-such-photos'}: no such folder\n"
+
+
+@pytest.mark.parametrize("task", ["digits", "generation"])
+def test_mnist_tasks_refuse_other_data(task, tmp_path):
+    result = CliRunner().invoke(cli, ["fit", "--model", "lenet5", "--task", task, "--data", "cifar10"])
+    assert result.exit_code == 2 and "reads mnist, not cifar10" in result.output

@@ -35,6 +35,14 @@ def test_real_membrane_pairs_and_split(data_dir):
     assert images[0].shape == (512, 512) and set(np.unique(masks[0])) == {0, 1}
 
 
+def test_a_dataset_name_is_looked_up_in_the_given_data_directory(data_dir, monkeypatch):
+    from toolkit.tasks.folder import FolderTask
+
+    monkeypatch.delenv("TOOLKIT_DATA", raising=False)  # `--data-dir` alone says where the data is
+    assert SegmentationTask(data="membrane").root(data_dir) == data_dir / "membrane"
+    assert FolderTask(data="cifar10").root(data_dir) == data_dir / "cifar10"
+
+
 def test_nuclei_split_is_fixed_by_name(data_dir):
     pairs = find_pairs(data_dir / "nuclei")
     assert len(pairs) == 664

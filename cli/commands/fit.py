@@ -57,9 +57,9 @@ data_dir_option = click.option(
 @model_args_option
 @click.option(
     "--data",
-    "series",
-    type=click.Path(dir_okay=False),
-    help="forecasting: the CSV series (a path, or relative to the data directory).",
+    help="The dataset, a path or a name in the data directory: forecasting a CSV series, folder a folder of"
+    " <class>/<image>, segmentation a folder of image/ and label/ (e.g. series/airline-passengers.csv, cifar10,"
+    " membrane). digits and generation read mnist.",
 )
 @click.option("--target", help="forecasting: the column to forecast (guessed when there is one numeric column).")
 @click.option("--time-col", help="forecasting: the time column (guessed when unambiguous).")
@@ -155,7 +155,7 @@ data_dir_option = click.option(
     show_default=True,
     help="segmentation: side of the training crops and prediction tiles.",
 )
-def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimizer, seed, augment, out, resume, force, strategy, tensorboard, limit, data_dir, model_args, series, target, time_col, fill, lookback, horizon, test_size, val_size, season, log_scale, difference, base_weights, freeze_base, image_size, classes, per_class, padding, base_filters, depth, loss, border_weight, tile):  # fmt: skip
+def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimizer, seed, augment, out, resume, force, strategy, tensorboard, limit, data_dir, model_args, data, target, time_col, fill, lookback, horizon, test_size, val_size, season, log_scale, difference, base_weights, freeze_base, image_size, classes, per_class, padding, base_filters, depth, loss, border_weight, tile):  # fmt: skip
     """Train MODEL on TASK; writes best.weights.h5, metrics.json, history.csv/png to --out."""
     import contextlib
     import json
@@ -166,7 +166,9 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
     from toolkit.tasks import get_task, task_class
 
     toolkit.model_info(model_name)
-    options = dict(series=series, target=target, time_col=time_col, fill=fill, lookback=lookback, horizon=horizon,
+    if task_name in ("folder", "segmentation") and data_dir and not data:
+        data, data_dir = data_dir, None  # before --data, these tasks took their folder as --data-dir
+    options = dict(data=data, target=target, time_col=time_col, fill=fill, lookback=lookback, horizon=horizon,
                    test_size=test_size, val_size=val_size, season=season, log_scale=log_scale, difference=difference,
                    base_weights=base_weights, freeze_base=freeze_base, image_size=image_size, classes=classes,
                    per_class=per_class, padding=padding, base_filters=base_filters, depth=depth, loss=loss,

@@ -17,6 +17,15 @@ def data_dir(explicit=None):
     return pathlib.Path("~/.toolkit/data").expanduser()
 
 
+def locate(name, explicit=None):
+    """The dataset `name` names: the path itself when it exists (or is absolute), else `name`
+    inside the data directory (`cifar10`, `membrane`, `series/airline-passengers.csv`)."""
+    path = pathlib.Path(name).expanduser()
+    if path.exists() or path.is_absolute():
+        return path
+    return data_dir(explicit) / path
+
+
 def portable(path, explicit=None):
     """`path` relative to the data directory when it lies inside it, so recorded settings travel."""
     if not path:

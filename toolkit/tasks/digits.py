@@ -29,6 +29,10 @@ class DigitsTask:
 
     @staticmethod
     def from_options(model_name, data_dir, o):
+        if o["data"] not in (None, "mnist"):
+            raise ValueError(
+                f"--task digits reads mnist, not {o['data']}; --task folder --data FOLDER trains on others"
+            )
         return {}, model_name, {}
 
     @staticmethod

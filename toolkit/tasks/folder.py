@@ -15,6 +15,7 @@ import numpy as np
 
 from toolkit import registry
 from toolkit.data.images import IMAGE_SUFFIXES, ImageError
+from toolkit.data.paths import locate, portable
 
 
 class FolderTask:
@@ -34,10 +35,8 @@ class FolderTask:
     @staticmethod
     def from_options(model_name, data_dir, o):
         """Settings, model name and extra builder arguments from `toolkit fit`'s options."""
-        from toolkit.data.paths import portable
-
-        if not data_dir:
-            raise ValueError("--task folder needs --data-dir with one sub-folder of images per class")
+        if not o["data"]:
+            raise ValueError("--task folder needs --data: a folder with one sub-folder of images per class")
         preprocessing = "tf"
         if o["base_weights"]:
             from toolkit import pretrained
@@ -50,7 +49,7 @@ class FolderTask:
                     file=sys.stderr,
                 )
                 model_name = source["arch"]
-        settings = dict(data=portable(data_dir), image_size=o["image_size"], preprocessing=preprocessing,
+        settings = dict(data=portable(locate(o["data"], data_dir)), image_size=o["image_size"], preprocessing=preprocessing,
                         base_weights=o["base_weights"], freeze_base=o["freeze_base"], seed=o["seed"],
                         per_class=o["per_class"], classes=o["classes"].split(",") if o["classes"] else None)  # fmt: skip
         return settings, model_name, {}
@@ -59,7 +58,7 @@ class FolderTask:
     def flags(settings, o):
         import shlex
 
-        text = f" --data-dir {shlex.quote(str(settings['data']))} --image-size {o['image_size']}"
+        text = f" --data {shlex.quote(str(settings['data']))} --image-size {o['image_size']}"
         text += f" --weights {o['base_weights']}" if o["base_weights"] else ""
         text += " --freeze-base" if o["freeze_base"] else ""
         text += f" --classes {shlex.quote(o['classes'])}" if o["classes"] else ""
@@ -77,14 +76,9 @@ class FolderTask:
 
     # -- data ---------------------------------------------------------------------------------------
     def root(self, data_dir=None):
-        from toolkit.data.paths import data_dir as resolve_data_dir
-
-        if not self.settings["data"] and not data_dir:
-            raise ValueError("the folder task needs a folder of <class>/<image>: pass --data-dir")
-        path = pathlib.Path(self.settings["data"] or data_dir)
-        if not path.exists() and not path.is_absolute():
-            # a folder the weights were trained on, named relative to the data directory
-            path = (pathlib.Path(data_dir) if data_dir else resolve_data_dir()) / path
+        if not self.settings["data"]:
+            raise ValueError("the folder task needs a folder of <class>/<image>: pass --data FOLDER")
+        path = locate(self.settings["data"], data_dir)
         if not path.is_dir():
             raise ValueError(f"{path}: no such folder")
         return path

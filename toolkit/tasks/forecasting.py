@@ -13,7 +13,7 @@ import pathlib
 import numpy as np
 
 from toolkit import registry
-from toolkit.data.paths import data_dir as resolve_data_dir
+from toolkit.data.paths import locate
 from toolkit.data.series import Scaler, SeriesError, detect_season, read_series, windows
 
 MODELS = ("rnn", "lstm", "gru", "mlp")
@@ -55,7 +55,7 @@ class ForecastingTask:
             "log_scale",
             "difference",
         )
-        return {"data": portable(o["series"], data_dir), **{k: o[k] for k in keys}}, model_name, {}
+        return {"data": portable(o["data"], data_dir), **{k: o[k] for k in keys}}, model_name, {}
 
     @staticmethod
     def flags(settings, o):
@@ -73,9 +73,7 @@ class ForecastingTask:
         data = self.settings["data"]
         if not data:
             raise SeriesError("the forecasting task needs a CSV: pass --data series.csv")
-        path = pathlib.Path(data).expanduser()
-        if not path.exists() and not path.is_absolute():
-            path = resolve_data_dir(data_dir) / data
+        path = locate(data, data_dir)
         if not path.exists():
             raise SeriesError(f"no such CSV: {data} (looked in the current folder and the data directory)")
         return path

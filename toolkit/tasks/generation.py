@@ -32,6 +32,8 @@ class GenerationTask:
 
     @staticmethod
     def from_options(model_name, data_dir, o):
+        if o["data"] not in (None, "mnist"):
+            raise ValueError(f"--task generation draws digits: it reads mnist, not {o['data']}")
         return {"model": model_name, "start_weights": o["base_weights"]}, model_name, {}
 
     @staticmethod

@@ -8,7 +8,6 @@ paper (identically for image and mask). Prediction tiles any image with mirror p
 """
 
 import hashlib
-import pathlib
 
 import numpy as np
 
@@ -25,7 +24,7 @@ from toolkit.data.masks import (
     load_pairs,
     pixel_error,
 )
-from toolkit.data.paths import data_dir as resolve_data_dir
+from toolkit.data.paths import locate, portable
 
 LOSSES = ("bce", "dice", "bce+dice")
 
@@ -49,16 +48,18 @@ class SegmentationTask:
     @staticmethod
     def from_options(model_name, data_dir, o):
         """Settings, model name and extra builder arguments from `toolkit fit`'s options."""
-        from toolkit.data.paths import portable
-
-        if not data_dir:
-            raise ValueError("--task segmentation needs --data-dir with image/ and label/ folders")
+        if not o["data"]:
+            raise ValueError("--task segmentation needs --data: a folder with image/ and label/ folders, e.g. membrane")
         if o["padding"] != "same":
             raise ValueError("training crops need --padding same; the valid-padding network is `toolkit summary unet`")
         if o["tile"] % 2 ** o["depth"]:
             raise ValueError(f"--tile must be divisible by 2**depth = {2 ** o['depth']}")
         settings = dict(
-            data=portable(data_dir), tile=o["tile"], loss=o["loss"], border_weight=o["border_weight"], seed=o["seed"]
+            data=portable(locate(o["data"], data_dir)),
+            tile=o["tile"],
+            loss=o["loss"],
+            border_weight=o["border_weight"],
+            seed=o["seed"],
         )
         return settings, model_name, {"base_filters": o["base_filters"], "depth": o["depth"]}
 
@@ -67,18 +68,15 @@ class SegmentationTask:
         import shlex
 
         return (
-            f" --data-dir {shlex.quote(str(settings['data']))} --base-filters {o['base_filters']} --depth {o['depth']}"
+            f" --data {shlex.quote(str(settings['data']))} --base-filters {o['base_filters']} --depth {o['depth']}"
             f" --loss {o['loss']} --border-weight {o['border_weight']:g} --tile {o['tile']}"
         )
 
     # -- data ----------------------------------------------------------------------------------------
     def root(self, data_dir=None):
-        data = self.settings["data"] or data_dir
-        if not data:
-            raise MaskError("the segmentation task needs a folder of image/ and label/: pass --data-dir")
-        path = pathlib.Path(data)
-        if not path.exists() and not path.is_absolute():
-            path = resolve_data_dir() / path
+        if not self.settings["data"]:
+            raise MaskError("the segmentation task needs a folder of image/ and label/: pass --data FOLDER")
+        path = locate(self.settings["data"], data_dir)
         if not path.is_dir():
             raise MaskError(f"{path}: no such folder")
         return path
