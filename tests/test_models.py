@@ -151,6 +151,9 @@ def test_lenet5_1998_parts():
         ("alexnet", {"groups": 3}, "groups must be 1 or 2"),
         ("vgg16", {"input_shape": (224, 224)}, "rank 3"),
         ("resnet50", {"pooling": "mean", "include_top": False}, "pooling must be"),
+        ("lenet5", {"pooling": "maximum", "include_top": False}, "pooling must be"),
+        ("lenet5", {"num_classes": 0}, "num_classes must be a positive integer"),
+        ("lenet5", {"weights": "no-such.weights.h5"}, "no-such.weights.h5: no such weights file"),
     ],
 )
 def test_clear_errors(name, kwargs, message):

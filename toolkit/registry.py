@@ -122,6 +122,9 @@ def build_model(name, **kwargs):
     ...) for every argument not given.
     """
     builder = get_model(name)
+    classes = kwargs.get("num_classes", 1)
+    if not isinstance(classes, int) or isinstance(classes, bool) or classes < 1:
+        raise ValueError(f"{name}: num_classes must be a positive integer. Received: num_classes={classes!r}")
     weights = kwargs.get("weights")
     if isinstance(weights, str) and not os.path.exists(weights):
         from toolkit import pretrained

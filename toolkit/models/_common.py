@@ -40,6 +40,7 @@ def check_pooling(pooling, name):
 
 def global_pool(x, pooling):
     """keras.applications' `pooling` for `include_top=False`."""
+    check_pooling(pooling, "the model")
     if pooling == "avg":
         return keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     if pooling == "max":
@@ -66,5 +67,8 @@ def load_weights(model, weights):
         model.load_weights(str(weights))
         return
     from toolkit import pretrained
+
+    if str(weights).endswith(".h5"):
+        raise pretrained.WeightsError(f"{weights}: no such weights file")
 
     pretrained.load_into(model, weights)

@@ -7,7 +7,7 @@ Preprocessing: 32x32 single-channel images; MNIST's 28x28 digits padded by 2 pix
 """
 
 from toolkit._lazy import keras
-from toolkit.models._common import check_input_shape, finish, global_pool
+from toolkit.models._common import check_input_shape, check_pooling, finish, global_pool
 from toolkit.registry import register
 
 _LENET = dict(
@@ -43,6 +43,7 @@ def lenet5(
     Departs from the paper: C3 sees all six S2 maps (no connection table), pooling has no
     trainable coefficients, the output is softmax rather than RBF (see `lenet5_1998`).
     """
+    check_pooling(pooling, name)
     shape = check_input_shape(input_shape, (32, 32, 1), name=name, min_size=32)
     inputs = keras.Input(shape, name="inputs")
     x = keras.layers.Conv2D(6, 5, activation=activation, name="c1")(inputs)
@@ -82,6 +83,7 @@ def lenet5_1998(
     """
     from toolkit.layers import RBFOutput, ScaledTanh, SparseConv2D, Subsampling
 
+    check_pooling(pooling, name)
     shape = check_input_shape(input_shape, (32, 32, 1), name=name, min_size=32)
     inputs = keras.Input(shape, name="inputs")
     x = keras.layers.Conv2D(6, 5, name="c1")(inputs)
