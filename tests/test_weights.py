@@ -108,6 +108,17 @@ def test_a_tag_names_the_models_weights_and_brings_their_build_arguments():
         np.testing.assert_array_equal(ours, theirs)
     with pytest.raises(pretrained.WeightsError, match="Unknown weights 'imagenet'"):
         toolkit.build_model("lenet5", weights="imagenet")
+    features = toolkit.build_model("lenet5", weights="cifar10", include_top=False)
+    np.testing.assert_array_equal(features.get_layer("c1").get_weights()[0], shipped.get_layer("c1").get_weights()[0])
+
+
+def test_another_head_is_refused_before_any_download(tmp_path, monkeypatch):
+    import toolkit
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty cache: loading would have to download
+    with pytest.raises(pretrained.WeightsError, match="vgg16.imagenet classifies 1000 classes, not 10: pass include"):
+        toolkit.build_model("vgg16", weights="imagenet", num_classes=10)
+    assert not any(tmp_path.iterdir())
 
 
 def test_publish_refuses_what_is_not_a_finished_run(tmp_path):

@@ -8,6 +8,7 @@ import dataclasses
 import difflib
 import fnmatch
 import functools
+import inspect
 import os
 
 _MODELS = {}
@@ -132,5 +133,13 @@ def build_model(name, **kwargs):
         catalog = pretrained.load_catalog()
         weights_id = weights if weights in catalog else f"{name}.{weights}"
         if catalog.get(weights_id, {}).get("arch") == name:
-            kwargs = {**pretrained.build_args(catalog[weights_id]), **kwargs, "weights": weights_id}
+            trained = pretrained.build_args(catalog[weights_id])
+            kwargs = {**trained, **kwargs, "weights": weights_id}
+            head = inspect.signature(builder).parameters.get("num_classes")
+            classes = trained.get("num_classes", head and head.default)
+            if head and kwargs.get("include_top", True) and kwargs.get("num_classes") != classes:
+                raise pretrained.WeightsError(  # before a download that could not load (keras.applications' check)
+                    f"{weights_id} classifies {classes} classes, not {kwargs['num_classes']}:"
+                    " pass include_top=False to put a head of your own on its features"
+                )
     return builder(**kwargs)
