@@ -1,3 +1,5 @@
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -109,6 +111,16 @@ def test_report_params_formats_and_no_overwrite(tmp_path):
     assert result.exit_code == 1 and "--force" in result.output
     result = run("report", "params", "lenet*", "-o", str(tmp_path / "params.txt"))
     assert result.exit_code == 1 and "report format" in result.output
+
+
+def test_reports_print_in_the_cli_formats(tmp_path):
+    result = run("report", "params", "lenet5", "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.output)[0]["parameters"] == 61_706
+    result = run("report", "errors", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert next(r for r in rows if r["weights"] == "resnet20.cifar10")["epochs"] == "40"
+    result = run("report", "history", "--format", "csv", "-o", str(tmp_path / "history.md"))
+    assert result.exit_code == 2 and "-o" in result.output and not (tmp_path / "history.md").exists()
 
 
 def test_committed_params_report_and_readme_match_the_code():

@@ -137,7 +137,7 @@ def build_model(name, **kwargs):
             kwargs = {**trained, **kwargs, "weights": weights_id}
             head = inspect.signature(builder).parameters.get("num_classes")
             classes = trained.get("num_classes", head and head.default)
-            if head and kwargs.get("include_top", True) and kwargs.get("num_classes") != classes:
+            if head and kwargs.get("include_top", True) and kwargs.get("num_classes", classes) != classes:
                 raise pretrained.WeightsError(  # before a download that could not load (keras.applications' check)
                     f"{weights_id} classifies {classes} classes, not {kwargs['num_classes']}:"
                     " pass include_top=False to put a head of your own on its features"

@@ -283,7 +283,9 @@ def errors_report():
                     "machine": item.get("recipe", {}).get("machine"),
                 }
             )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    frame["epochs"] = frame["epochs"].astype("Int64")
+    return frame
 
 
 # -- the history of CNNs, measured side by side ---------------------------------------------------------

@@ -2,15 +2,17 @@
 
 import click
 
-from cli.output import claim_outputs, emit, frame_rows
+from cli.output import claim_outputs, emit, format_option, frame_rows
 
 
-def _write(frame, output, force):
+def _write(frame, output, force, fmt):
     from toolkit.reports import write_table
 
     if output is None:
-        emit(frame_rows(frame), "table")
+        emit(frame_rows(frame), fmt)
         return
+    if fmt != "table":
+        raise click.UsageError(f"--format {fmt} is for printing; the name of -o {output} gives the file's format")
     claim_outputs(output, force=force)
     write_table(frame, output)
     click.echo(f"wrote {output}", err=True)
@@ -31,7 +33,8 @@ def report_command():
 @click.argument("pattern", default="*")
 @output_option
 @force_option
-def params(pattern, output, force):
+@format_option()
+def params(pattern, output, force, fmt):
     """Measured parameters and multiply-adds of every model matching PATTERN beside the published ones."""
     import toolkit
     from toolkit.reports import params_report
@@ -39,7 +42,7 @@ def params(pattern, output, force):
     names = toolkit.list_models(pattern)
     if not names:
         raise click.ClickException(f"No model matches {pattern!r}.")
-    _write(params_report(names), output, force)
+    _write(params_report(names), output, force, fmt)
 
 
 @report_command.command("readme")
@@ -55,21 +58,23 @@ def readme(readme):
 @report_command.command("errors")
 @output_option
 @force_option
-def errors(output, force):
+@format_option()
+def errors(output, force, fmt):
     """Every catalog entry's measured error beside the published errors of its architecture."""
     from toolkit.reports import errors_report
 
-    _write(errors_report(), output, force)
+    _write(errors_report(), output, force, fmt)
 
 
 @report_command.command("history")
 @output_option
 @force_option
-def history(output, force):
+@format_option()
+def history(output, force, fmt):
     """The lecture's table of CNN families beside measured parameters, MACs and CIFAR-10 errors."""
     from toolkit.reports import history_report
 
-    _write(history_report(), output, force)
+    _write(history_report(), output, force, fmt)
 
 
 @report_command.command("all")
