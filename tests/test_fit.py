@@ -40,6 +40,26 @@ def test_short_fit_gives_a_loadable_checkpoint(data_dir, tmp_path):
         assert result.exit_code == 2 and f"comes from a run of {option[-2]} " in result.output
 
 
+def test_a_run_folder_is_weights_for_every_command(data_dir, tmp_path):
+    import toolkit as api
+
+    run = tmp_path / "run"
+    assert fit(run, "--epochs", "1").exit_code == 0
+    model = api.build_model("lenet5", weights=str(run))
+    trained = api.build_model("lenet5", input_shape=(32, 32, 1))
+    trained.load_weights(run / "best.weights.h5")
+    for ours, theirs in zip(model.get_weights(), trained.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    result = CliRunner().invoke(toolkit, ["predict", str(ROOT / "samples" / "7.png"), "--weights", str(run)])
+    assert result.exit_code == 0 and "7.png" in result.output, result.output
+    result = CliRunner().invoke(toolkit, ["evaluate", "--weights", str(run), "--limit", "500"])
+    assert result.exit_code == 0 and f"{run}: test error" in result.output, result.output
+    with pytest.raises(ValueError, match="does not fit this resnet20: it holds the weights of build_model.'lenet5'"):
+        api.build_model("resnet20", weights=str(run))
+    result = CliRunner().invoke(toolkit, ["predict", "x.png", "--weights", str(tmp_path)])
+    assert result.exit_code == 1 and "is not a run folder" in result.output
+
+
 def test_a_finished_run_is_not_overwritten(data_dir, tmp_path):
     assert fit(tmp_path / "run", "--epochs", "1").exit_code == 0
     result = fit(tmp_path / "run", "--epochs", "1")

@@ -198,6 +198,11 @@ def test_fit_and_evaluate_forecasting_end_to_end(data_dir, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "seasonal naive (m=12)" in result.output and "seasonal ARIMA" in result.output
+    series = data_dir / "series" / "airline-passengers.csv"
+    result = CliRunner().invoke(toolkit, ["forecast", str(series), "--weights", str(out), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == 12 and all(r["lower"] < r["forecast"] < r["upper"] for r in rows)  # an interval, measured
 
 
 def test_scaler_round_trip():

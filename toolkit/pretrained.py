@@ -7,10 +7,12 @@ does not match is never loaded.
 """
 
 import fnmatch
+import functools
 import hashlib
 import json
 import os
 import pathlib
+import warnings
 
 WEIGHTS_DIR = pathlib.Path(os.environ.get("TOOLKIT_WEIGHTS", pathlib.Path(__file__).resolve().parents[1] / "weights"))
 CATALOG = WEIGHTS_DIR / "catalog.json"
@@ -41,13 +43,15 @@ def save_catalog(catalog):
 
 
 def entry(weights_id):
-    """The catalog entry of `weights_id`.
+    """The catalog entry of `weights_id`, or of a finished run folder (`run_entry`).
 
     Raises:
         WeightsError: for an unknown id, suggesting close ones.
     """
     from toolkit import registry
 
+    if os.path.isdir(weights_id):
+        return run_entry(weights_id)
     catalog = load_catalog()
     if weights_id not in catalog:
         close = registry.close_matches(weights_id, catalog)
@@ -76,6 +80,8 @@ def weights_file(weights_id):
         WeightsError: when the file is missing or its sha256 does not match the catalog.
     """
     item = entry(weights_id)
+    if item.get("run"):
+        return pathlib.Path(item["file"])  # a run of the user's own: no hash to check it against
     local = WEIGHTS_DIR / item["file"]
     if local.exists():
         path = local
@@ -126,9 +132,15 @@ def load_into(model, weights_id):
         WeightsError: when the weights were trained for another model or other build arguments.
     """
     path = weights_file(weights_id)
-    try:
-        model.load_weights(str(path))
-    except ValueError:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(str(path))
+            # Keras only warns when it skips a part of the model, which then keeps random weights
+            fits = not any("Skipping" in str(warning.message) for warning in caught)
+        except ValueError:
+            fits = False
+    if not fits:
         item = entry(weights_id)
         built = ", ".join(f"{k}={v!r}" for k, v in item.get("build", {}).items())
         raise WeightsError(
@@ -169,6 +181,44 @@ def verify(weights_id):
     return True, f"{weights_id}: ok"
 
 
+def read_run(run_dir):
+    """(config, metrics) of a finished run folder of `toolkit fit` or the benchmarks."""
+    run_dir = pathlib.Path(run_dir)
+    if not (run_dir / "config.json").exists():
+        raise WeightsError(f"{run_dir} is not a run folder of `toolkit fit` or the benchmarks (no config.json)")
+    if not (run_dir / "metrics.json").exists():
+        raise WeightsError(f"{run_dir} holds an unfinished run (no metrics.json); finish it first")
+    return json.loads((run_dir / "config.json").read_text()), json.loads((run_dir / "metrics.json").read_text())
+
+
+def run_entry(run_dir):
+    """A finished run folder read as a catalog entry, so `--weights runs/mine` works everywhere.
+
+    Its best weights are the user's own: not hashed. A forecaster's interval is measured on its
+    validation split, as `publish` does.
+    """
+    read_run(run_dir)
+    config_file = pathlib.Path(run_dir, "config.json").resolve()
+    return _run_entry(config_file.parent, config_file.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _run_entry(run_dir, _modified):
+    from toolkit import registry
+    from toolkit.tasks import get_task
+
+    config, _ = read_run(run_dir)
+    task = get_task(config["task"], **config.get("task_settings", {}))
+    build_args = {**task.build_args(config["model"]), **config.get("build", {})}
+    item = {"arch": config["model"], "build": build_args, "task": config["task"], "task_settings": task.settings,
+            "file": str(run_dir / "best.weights.h5"), "run": str(run_dir), "labels": task.labels, "metrics": {}}  # fmt: skip
+    if hasattr(task, "residual_std") and not task.settings.get("residual_std"):
+        model = registry.build_model(config["model"], **build_args)
+        model.load_weights(item["file"])
+        task.settings["residual_std"] = task.residual_std(model)
+    return item
+
+
 def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, float16=False):
     """Add a finished `toolkit fit` run to the catalog as `weights_id`, evaluated on the test split.
 
@@ -180,12 +230,7 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
     from toolkit.tasks import get_task
 
     run_dir = pathlib.Path(run_dir)
-    if not (run_dir / "config.json").exists():
-        raise WeightsError(f"{run_dir} is not a run folder of `toolkit fit` or the benchmarks (no config.json)")
-    if not (run_dir / "metrics.json").exists():
-        raise WeightsError(f"{run_dir} holds an unfinished run (no metrics.json); finish it first")
-    config = json.loads((run_dir / "config.json").read_text())
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    config, metrics = read_run(run_dir)
     catalog = load_catalog()
     if weights_id in catalog and not force:
         raise WeightsError(f"{weights_id} is already in the catalog; pass --force to replace it")

@@ -127,13 +127,14 @@ def build_model(name, **kwargs):
     if not isinstance(classes, int) or isinstance(classes, bool) or classes < 1:
         raise ValueError(f"{name}: num_classes must be a positive integer. Received: num_classes={classes!r}")
     weights = kwargs.get("weights")
-    if isinstance(weights, str) and not os.path.exists(weights):
+    if isinstance(weights, str) and not os.path.isfile(weights):
         from toolkit import pretrained
 
         catalog = pretrained.load_catalog()
-        weights_id = weights if weights in catalog else f"{name}.{weights}"
-        if catalog.get(weights_id, {}).get("arch") == name:
-            trained = pretrained.build_args(catalog[weights_id])
+        weights_id = weights if weights in catalog or os.path.isdir(weights) else f"{name}.{weights}"
+        item = pretrained.entry(weights_id) if os.path.isdir(weights_id) else catalog.get(weights_id, {})
+        if item.get("arch") == name:
+            trained = pretrained.build_args(item)
             kwargs = {**trained, **kwargs, "weights": weights_id}
             head = inspect.signature(builder).parameters.get("num_classes")
             classes = trained.get("num_classes", head and head.default)

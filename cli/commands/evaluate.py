@@ -6,7 +6,7 @@ from cli.commands.fit import data_dir_option
 
 
 @click.command("evaluate")
-@click.option("--weights", "weights_id", help="Catalog id, e.g. lenet5.mnist.")
+@click.option("--weights", "weights_id", help="Catalog id (e.g. lenet5.mnist), or a run folder of `toolkit fit`.")
 @click.option("--model", "model_name", help="Registry model (with --checkpoint).")
 @click.option(
     "--checkpoint", type=click.Path(exists=True, dir_okay=False), help="A .weights.h5 file from `toolkit fit`."

@@ -2,10 +2,17 @@
 
 import click
 
+from cli.output import format_option
+
 
 @click.command("forecast")
 @click.argument("csv", type=click.Path(exists=True, dir_okay=False))
-@click.option("--weights", "weights_id", required=True, help="Catalog id of a forecasting model, e.g. lstm.airline.")
+@click.option(
+    "--weights",
+    "weights_id",
+    required=True,
+    help="Catalog id of a forecasting model (e.g. lstm.airline), or a run folder of `toolkit fit`.",
+)
 @click.option(
     "--horizon", type=click.IntRange(1), default=12, show_default=True, help="Steps to forecast after the last row."
 )
@@ -16,8 +23,10 @@ import click
     "--plot", type=click.Path(dir_okay=False), help="Write a PNG of history, held-out truth and forecast here."
 )
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, force):
-    """Forecast the next --horizon values of CSV with a shipped model (95 % interval from validation errors)."""
+@format_option()
+def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, force, fmt):
+    """Forecast the next --horizon values of CSV with a shipped model or a run folder of yours
+    (95 % interval from validation errors)."""
     import os
 
     import pandas as pd
@@ -27,6 +36,8 @@ def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, f
     from toolkit.data.series import read_csv
     from toolkit.tasks import get_task
 
+    if output and fmt != "table":
+        raise click.UsageError(f"--format {fmt} is for printing; -o {output} is written as CSV")
     item = pretrained.entry(weights_id)
     if item["task"] != "forecasting":
         raise click.ClickException(f"{weights_id} is a {item['task']} model, not a forecaster.")
@@ -50,7 +61,7 @@ def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, f
         frame.to_csv(output, index=False)
         click.echo(f"wrote {output}", err=True)
     else:
-        emit(frame.round(3).to_dict("records"), "table")
+        emit(frame.round(3).to_dict("records"), fmt)
     if plot:
         from toolkit.plots import forecast_figure
 

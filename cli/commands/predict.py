@@ -14,7 +14,7 @@ DEFAULT_WEIGHTS = "digits.best"
     "weights_id",
     default=DEFAULT_WEIGHTS,
     show_default=True,
-    help="Catalog id of the weights; the task comes with them.",
+    help="Catalog id of the weights, or a run folder of `toolkit fit`; the task comes with them.",
 )
 @click.option("--top", type=click.IntRange(1, 10), default=2, show_default=True, help="How many answers per image.")
 @click.option(

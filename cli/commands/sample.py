@@ -6,7 +6,13 @@ from cli.output import claim_outputs
 
 
 @click.command("sample")
-@click.option("--weights", "weights_id", default="dcgan.mnist", show_default=True, help="Catalog id of a generator.")
+@click.option(
+    "--weights",
+    "weights_id",
+    default="dcgan.mnist",
+    show_default=True,
+    help="Catalog id of a generator, or a run folder of `toolkit fit`.",
+)
 @click.option("-n", "count", type=click.IntRange(1, 10_000), default=64, show_default=True, help="How many samples.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write one grid PNG here.")
 @click.option("--out-dir", type=click.Path(file_okay=False), help="Write one PNG per sample in this folder instead.")

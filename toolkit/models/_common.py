@@ -63,7 +63,7 @@ def load_weights(model, weights):
     """
     if weights is None:
         return
-    if os.path.exists(str(weights)):
+    if os.path.isfile(str(weights)):
         model.load_weights(str(weights))
         return
     from toolkit import pretrained
