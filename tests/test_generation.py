@@ -35,6 +35,17 @@ def test_one_short_epoch_writes_sample_grids(data_dir, tmp_path, model):
     assert " --lr 0.0002 " in json.loads((out / "config.json").read_text())["command"]  # the GAN default
 
 
+@pytest.mark.parametrize("option", [["--latent-dim", "8"], ["--arg", "latent_dim=8"]])
+def test_another_latent_size_trains_and_samples(data_dir, tmp_path, option):
+    out = tmp_path / "run"
+    args = ["fit", "--model", "gan_mlp", "--task", "generation", "--epochs", "1", "--limit", "256", *option]
+    result = CliRunner().invoke(cli, args + ["--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "config.json").read_text())["task_settings"]["latent_dim"] == 8
+    result = CliRunner().invoke(cli, ["sample", "--weights", str(out), "-n", "4", "-o", str(tmp_path / "grid.png")])
+    assert result.exit_code == 0 and (tmp_path / "grid.png").exists(), result.output
+
+
 def test_training_continues_from_weights(data_dir, tmp_path):
     import toolkit
 

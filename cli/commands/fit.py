@@ -155,7 +155,14 @@ data_dir_option = click.option(
     show_default=True,
     help="segmentation: side of the training crops and prediction tiles.",
 )
-def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimizer, seed, augment, out, resume, force, strategy, tensorboard, limit, data_dir, model_args, data, target, time_col, fill, lookback, horizon, test_size, val_size, season, log_scale, difference, base_weights, freeze_base, image_size, classes, per_class, padding, base_filters, depth, loss, border_weight, tile):  # fmt: skip
+@click.option(
+    "--latent-dim",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="generation: size of the generator's noise vector z.",
+)
+def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimizer, seed, augment, out, resume, force, strategy, tensorboard, limit, data_dir, model_args, data, target, time_col, fill, lookback, horizon, test_size, val_size, season, log_scale, difference, base_weights, freeze_base, image_size, classes, per_class, padding, base_filters, depth, loss, border_weight, tile, latent_dim):  # fmt: skip
     """Train MODEL on TASK; writes best.weights.h5, metrics.json, history.csv/png to --out."""
     import contextlib
     import json
@@ -172,7 +179,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
                    test_size=test_size, val_size=val_size, season=season, log_scale=log_scale, difference=difference,
                    base_weights=base_weights, freeze_base=freeze_base, image_size=image_size, classes=classes,
                    per_class=per_class, padding=padding, base_filters=base_filters, depth=depth, loss=loss,
-                   border_weight=border_weight, tile=tile, seed=seed)  # fmt: skip
+                   border_weight=border_weight, tile=tile, latent_dim=latent_dim, seed=seed)  # fmt: skip
     cls = task_class(task_name)
     learning_rate = learning_rate or getattr(cls, "learning_rate", 1e-3)
     try:

@@ -34,11 +34,13 @@ class GenerationTask:
     def from_options(model_name, data_dir, o):
         if o["data"] not in (None, "mnist"):
             raise ValueError(f"--task generation draws digits: it reads mnist, not {o['data']}")
-        return {"model": model_name, "start_weights": o["base_weights"]}, model_name, {}
+        settings = {"model": model_name, "latent_dim": o["latent_dim"], "start_weights": o["base_weights"]}
+        return settings, model_name, {}
 
     @staticmethod
     def flags(settings, o):
-        return f" --weights {o['base_weights']}" if o["base_weights"] else ""
+        text = f" --latent-dim {o['latent_dim']}" if o["latent_dim"] != 100 else ""
+        return text + (f" --weights {o['base_weights']}" if o["base_weights"] else "")
 
     def pixel_range(self):
         return (0.0, 1.0) if self.settings["model"] == "gan_mlp" else (-1.0, 1.0)
@@ -58,7 +60,8 @@ class GenerationTask:
         """The GAN; with `start_weights` (a catalog id or a weights file) training continues from it."""
         from toolkit.models._common import load_weights
 
-        model = registry.build_model(model_name, **{**self.build_args(model_name), **kwargs})
+        self.settings["latent_dim"] = kwargs.pop("latent_dim", self.settings["latent_dim"])  # also from --arg
+        model = registry.build_model(model_name, **self.build_args(model_name), **kwargs)
         load_weights(model, self.settings.get("start_weights"))
         return model
 
