@@ -204,3 +204,32 @@ def test_predict_writes_masks_of_the_input_size(data_dir, tmp_path):
     assert 0.3 < row["foreground_fraction"] < 0.95 and row["objects"] > 10
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1 and "--force" in result.output
+
+
+def test_a_short_fit_predicts_and_evaluates_from_its_run_folder(data_dir, tmp_path):
+    run = tmp_path / "run"
+    args = ["fit", "--model", "unet", "--task", "segmentation", "--data", "membrane", "--data-dir", str(data_dir)]
+    args += [
+        "--epochs",
+        "1",
+        "--limit",
+        "4",
+        "--batch-size",
+        "2",
+        "--tile",
+        "64",
+        "--depth",
+        "2",
+        "--base-filters",
+        "4",
+    ]
+    result = CliRunner().invoke(cli, args + ["--out", str(run)])
+    assert result.exit_code == 0, result.output
+    settings = json.loads((run / "config.json").read_text())["task_settings"]
+    assert (settings["data"], settings["tile"], settings["margin"]) == ("membrane", 64, 16)  # small tiles, less context
+    mask = tmp_path / "mask.png"
+    image = data_dir / "membrane" / "test" / "0.png"
+    result = CliRunner().invoke(cli, ["predict", str(image), "--weights", str(run), "-o", str(mask)])
+    assert result.exit_code == 0 and Image.open(mask).size == Image.open(image).size, result.output
+    result = CliRunner().invoke(cli, ["evaluate", "--weights", str(run), "--data-dir", str(data_dir)])
+    assert result.exit_code == 0 and "pixel error" in result.output, result.output

@@ -39,6 +39,8 @@ class SegmentationTask:
                  validation_count=5, seed=0):  # fmt: skip
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}. Received: loss={loss!r}")
+        if tile <= 2 * margin:  # each tile keeps its centre, tile - 2 * margin pixels wide
+            raise ValueError(f"tile must be larger than twice the margin. Received: tile={tile}, margin={margin}")
         self.settings = {
             "data": data, "tile": tile, "margin": margin, "loss": loss, "border_weight": border_weight,
             "crops_per_image": crops_per_image, "validation_count": validation_count, "seed": seed,
@@ -57,6 +59,7 @@ class SegmentationTask:
         settings = dict(
             data=portable(locate(o["data"], data_dir)),
             tile=o["tile"],
+            margin=min(32, o["tile"] // 4),  # the context cut from each side of a prediction tile
             loss=o["loss"],
             border_weight=o["border_weight"],
             seed=o["seed"],
