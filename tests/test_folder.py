@@ -92,6 +92,7 @@ def test_transfer_learning_with_a_frozen_base(tmp_path, monkeypatch):
     "make, message",
     [
         (lambda root: root.mkdir(), "no class folders"),
+        (lambda root: (root / "cats").mkdir(parents=True), "one class (cats) is nothing to tell apart"),
         (lambda root: ((root / "cats").mkdir(parents=True), (root / "dogs").mkdir()), "has no images"),
     ],
 )

@@ -39,6 +39,12 @@ def test_windows_multivariate_and_too_short():
         windows(np.arange(5), lookback=4, horizon=3)
 
 
+def test_differencing_counts_against_the_length(data_dir):
+    task = ForecastingTask(data="series/airline-passengers.csv", lookback=24, test_size=24, difference=[200])
+    with pytest.raises(SeriesError, match="144 steps leave 106 for training, fewer than 200 lost to differencing"):
+        task.bounds()
+
+
 def test_gaps_are_reported_and_filled(tmp_path):
     text = "date,value\n2020-01-01,1\n2020-01-02,2\n2020-01-04,4\n2020-01-05,\n2020-01-06,6\n"
     series = read_series(write(tmp_path, text))

@@ -94,6 +94,8 @@ class FolderTask:
             classes = list(self.settings["classes"])
         if not classes:
             raise ValueError(f"{folder}: no class folders (expected <class>/<image> files)")
+        if len(classes) == 1:
+            raise ValueError(f"{folder}: one class ({classes[0]}) is nothing to tell apart; a classifier needs two")
         pairs = []
         for number, name in enumerate(classes):
             files = sorted(p for p in (folder / name).iterdir() if p.is_file() and not p.name.startswith("."))

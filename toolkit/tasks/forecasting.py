@@ -114,10 +114,11 @@ class ForecastingTask:
         """
         s = self.settings
         n = len(self.series(data_dir).frame)
-        if n - s["test_size"] - s["val_size"] < s["lookback"] + s["horizon"]:
+        if n - s["test_size"] - s["val_size"] < self.offset + s["lookback"] + s["horizon"]:
+            lost = f"{self.offset} lost to differencing + " if self.offset else ""
             raise SeriesError(
                 f"too short for the window: {n} steps leave {n - s['test_size'] - s['val_size']} for training,"
-                f" fewer than lookback {s['lookback']} + horizon {s['horizon']}"
+                f" fewer than {lost}lookback {s['lookback']} + horizon {s['horizon']}"
             )
         test_start = n - s["test_size"]
         return test_start - s["val_size"], test_start, n
