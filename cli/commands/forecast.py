@@ -14,7 +14,11 @@ from cli.output import format_option
     help="Catalog id of a forecasting model (e.g. lstm.airline), or a run folder of `toolkit fit`.",
 )
 @click.option(
-    "--horizon", type=click.IntRange(1), default=12, show_default=True, help="Steps to forecast after the last row."
+    "--horizon",
+    type=click.IntRange(1, 1000),  # each step feeds the last prediction back: far ahead is noise, and slow
+    default=12,
+    show_default=True,
+    help="Steps to forecast after the last row.",
 )
 @click.option("--target", help="Column to forecast (default: the model's, else guessed).")
 @click.option("--time-col", help="Time column (default: the model's, else guessed).")
