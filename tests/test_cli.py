@@ -113,6 +113,14 @@ def test_report_params_formats_and_no_overwrite(tmp_path):
     assert result.exit_code == 1 and "report format" in result.output
 
 
+def test_report_readme_needs_its_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# notes\n")
+    result = run("report", "readme", str(readme))
+    assert result.exit_code == 1 and "no generated table to replace: put the lines <!-- models:start" in result.output
+    assert readme.read_text() == "# notes\n"
+
+
 def test_reports_print_in_the_cli_formats(tmp_path):
     result = run("report", "params", "lenet5", "--format", "json")
     assert result.exit_code == 0 and json.loads(result.output)[0]["parameters"] == 61_706

@@ -226,15 +226,20 @@ def readme_weights_table():
 
 
 def _replace_block(text, start_marker, end_marker, body):
-    start, end = text.index(start_marker), text.index(end_marker)
+    start, end = text.find(start_marker), text.find(end_marker)
+    if start < 0 or end < start:
+        raise ValueError(f"no generated table to replace: put the lines {start_marker} and {end_marker} where it goes")
     return text[: start + len(start_marker)] + "\n" + body + "\n" + text[end:]
 
 
 def update_readme(path, params):
     """Replace the generated tables between the README's markers; returns the new text."""
     text = open(path).read()
-    text = _replace_block(text, README_START, README_END, readme_models_table(params))
-    text = _replace_block(text, WEIGHTS_START, WEIGHTS_END, readme_weights_table())
+    try:
+        text = _replace_block(text, README_START, README_END, readme_models_table(params))
+        text = _replace_block(text, WEIGHTS_START, WEIGHTS_END, readme_weights_table())
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
     with open(path, "w") as f:
         f.write(text)
     return text
