@@ -48,10 +48,10 @@ def entry(weights_id):
     Raises:
         WeightsError: for an unknown id, suggesting close ones.
     """
-    from toolkit import registry
-
     if os.path.isdir(weights_id):
         return run_entry(weights_id)
+    from toolkit import registry
+
     catalog = load_catalog()
     if weights_id not in catalog:
         close = registry.close_matches(weights_id, catalog)

@@ -39,8 +39,7 @@ def check_pooling(pooling, name):
 
 
 def global_pool(x, pooling):
-    """keras.applications' `pooling` for `include_top=False`."""
-    check_pooling(pooling, "the model")
+    """keras.applications' `pooling` for `include_top=False` (builders `check_pooling` first)."""
     if pooling == "avg":
         return keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     if pooling == "max":
