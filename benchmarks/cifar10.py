@@ -1,7 +1,7 @@
 """The CIFAR-10 benchmark of the CNN families: one seeded recipe, the same budget for every net.
 
     python benchmarks/cifar10.py --epochs 40 --out runs/cifar10 [--models resnet20,plain20]
-        [--deadline SECONDS] [--mixed-precision] [--weight-decay 5e-3] [--resume]
+        [--deadline SECONDS] [--mixed-precision] [--weight-decay 5e-3] [--resume] [--carry DIR]
 
 Trains each model in its own process, all at once (they share one GPU well: each is small), on
 the 45,000 training images of `$TOOLKIT_DATA/cifar10` that the folder task keeps for training
@@ -32,7 +32,11 @@ A run that is stopped (a session that ends, a machine that is given back) can go
 stopped: after every epoch each model's folder keeps `last.weights.h5` (weights and optimizer
 state) and `progress.json` (epochs done, their times, the augmentation's random state), and the
 same command with `--resume` continues from them, so a long CPU run can span several sessions
-of one machine (the folder must survive: a fresh checkout has no `runs/`).
+of one machine. A fresh checkout has no `runs/`: with `--carry DIR` (a folder git keeps, such as
+`benchmarks/unfinished/cifar10`) each epoch also leaves a compact copy of that state in
+`DIR/<model>/` (the model's weights as float16, without the optimizer's), to commit; `--resume
+--carry DIR` then goes on from it in a new checkout, with the momentum rebuilt from zero. The
+copy is removed when its model finishes.
 The shuffling order restarts, so a resumed run is not bit-identical to an unbroken one.
 """
 
@@ -40,6 +44,7 @@ import argparse
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import time
@@ -86,6 +91,22 @@ def prepare_data(cache):
     return task.settings["class_names"]
 
 
+def compact_copy(checkpoint, target):
+    """Write the model's weights of `checkpoint`, without the optimizer's, as float16 to `target`."""
+    import h5py
+
+    from toolkit.pretrained import to_float16
+
+    with h5py.File(checkpoint, "r") as source, h5py.File(f"{target}.partial", "w") as copy:
+        for key, value in source.attrs.items():
+            copy.attrs[key] = value
+        for key in source:
+            if key != "optimizer":
+                source.copy(key, copy)
+    to_float16(f"{target}.partial")
+    os.replace(f"{target}.partial", target)
+
+
 def train(model_name, args):
     """Train one model; runs in its own process."""
     import keras
@@ -106,6 +127,12 @@ def train(model_name, args):
     rng = np.random.default_rng(args.seed)
     epochs, times, best_accuracy = args.epochs, [], None
     progress, last, history = out / "progress.json", out / "last.weights.h5", out / "history.csv"
+    carried = pathlib.Path(args.carry) / model_name if args.carry else None
+    with_optimizer = True
+    if args.resume and not progress.exists() and carried and (carried / "progress.json").exists():
+        for name in ("progress.json", "history.csv", "best.weights.h5", "last.weights.h5"):
+            shutil.copyfile(carried / name, out / name)
+        with_optimizer = False
     if args.resume and progress.exists():
         state = json.loads(progress.read_text())
         epochs, times = state["epochs"], state["epoch_seconds"]
@@ -115,8 +142,13 @@ def train(model_name, args):
         column = rows[0].split(",").index("val_accuracy")
         best_accuracy = max(float(row.split(",")[column]) for row in rows[1:])
         if len(times) < epochs:
-            optimizer.build(model.trainable_variables)
-            model.load_weights(str(last))
+            if with_optimizer:
+                optimizer.build(model.trainable_variables)
+                model.load_weights(str(last))
+            else:  # a carried copy: the model's weights alone, which a compiled model will not load
+                carried_model = toolkit.build_model(model_name, **BUILD_ARGS)
+                carried_model.load_weights(str(last))
+                model.set_weights(carried_model.get_weights())
         print(f"{model_name}: resumed after epoch {len(times)}/{epochs}", flush=True)
     else:
         history.unlink(missing_ok=True)
@@ -147,7 +179,16 @@ def train(model_name, args):
         state = {"epochs": epochs, "epoch_seconds": times, "rng": rng.bit_generator.state}
         (out / "progress.partial").write_text(json.dumps(state))
         os.replace(out / "progress.partial", progress)
+        if carried:
+            carried.mkdir(parents=True, exist_ok=True)
+            (carried / "progress.json").unlink(missing_ok=True)  # written last: it marks the copy whole
+            for checkpoint in (last, out / "best.weights.h5"):
+                compact_copy(checkpoint, carried / checkpoint.name)
+            shutil.copyfile(history, carried / "history.csv")
+            shutil.copyfile(progress, carried / "progress.json")
     last.unlink(missing_ok=True)
+    if carried:
+        shutil.rmtree(carried, ignore_errors=True)
     # keep the model's weights alone (half the file: the checkpoint also holds the optimizer's state)
     best = toolkit.build_model(model_name, **BUILD_ARGS)
     best.load_weights(str(out / "best.weights.h5"))
@@ -181,6 +222,7 @@ def main(argv=None):
         "--weight-decay", type=float, default=5e-3, help="decoupled, as Keras does it (5e-3 = the usual 5e-4)"
     )
     parser.add_argument("--resume", action="store_true", help="go on from each model's last finished epoch in --out")
+    parser.add_argument("--carry", help="also keep each epoch's state, compact, in this folder (to commit)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--cache", help=argparse.SUPPRESS)
     parser.add_argument("--classes", type=lambda s: s.split(","), help=argparse.SUPPRESS)
@@ -209,6 +251,7 @@ def main(argv=None):
     common += ["--deadline", str(args.deadline)] if args.deadline else []
     common += ["--mixed-precision"] if args.mixed_precision else []
     common += ["--resume"] if args.resume else []
+    common += ["--carry", args.carry] if args.carry else []
     workers = {}
     for name in models:
         log = open(out / f"{name}.log", "a" if args.resume else "w")  # a resumed run keeps its earlier log

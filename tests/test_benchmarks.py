@@ -3,11 +3,13 @@
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 
+import h5py
 import numpy as np
 
 from tests.conftest import ROOT
@@ -35,30 +37,58 @@ def test_learning_rate_warms_up_then_decays():
     assert all(a > b for a, b in zip(rates[1:], rates[2:])) and rates[-1] < 0.05 * 0.1
 
 
-def test_a_stopped_run_resumes_where_it_stopped(tmp_path):
-    """Kill a worker after its first epoch; `--resume` finishes the run with one history."""
+def start_and_stop_a_worker(tmp_path, *options, state="runs"):
+    """Start a LeNet-5 worker of 6 epochs on random images; kill it once `state` holds an epoch."""
     rng = np.random.default_rng(0)
     images = lambda n: rng.uniform(-1, 1, (n, 32, 32, 3)).astype("float32")  # noqa: E731
     np.savez(tmp_path / "cache.npz", train_x=images(512), train_y=rng.integers(0, 10, 512),
              validation_x=images(128), validation_y=rng.integers(0, 10, 128))  # fmt: skip
     command = [sys.executable, str(ROOT / "benchmarks" / "cifar10.py"), "--worker", "lenet5", "--epochs", "6",
-               "--out", str(tmp_path), "--cache", str(tmp_path / "cache.npz"), "--classes", ",".join("abcdefghij"),
-               "--machine", "test"]  # fmt: skip
+               "--out", str(tmp_path / "runs"), "--cache", str(tmp_path / "cache.npz"),
+               "--classes", ",".join("abcdefghij"), "--machine", "test", *options]  # fmt: skip
     env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
     worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    progress = tmp_path / "lenet5" / "progress.json"
+    progress = tmp_path / state / "lenet5" / "progress.json"
     while not progress.exists() and worker.poll() is None:
         time.sleep(0.05)
     worker.send_signal(signal.SIGKILL)
     worker.wait()
     stopped_at = len(json.loads(progress.read_text())["epoch_seconds"])
     assert 1 <= stopped_at < 6, "the worker finished before it could be stopped"
+    return command, env, stopped_at
+
+
+def test_a_stopped_run_resumes_where_it_stopped(tmp_path):
+    """Kill a worker after its first epoch; `--resume` finishes the run with one history."""
+    command, env, stopped_at = start_and_stop_a_worker(tmp_path)
+    done = subprocess.run(command + ["--resume"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"resumed after epoch {stopped_at}/6" in done.stdout
+    assert_finished(tmp_path / "runs" / "lenet5")
+
+
+def assert_finished(run):
+    history = (run / "history.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in history[1:]] == [str(e) for e in range(6)]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["epochs"] == 6 and len(metrics["epoch_seconds"]) == 6
+    assert not (run / "last.weights.h5").exists()
+
+
+def test_a_carried_run_resumes_in_a_fresh_checkout(tmp_path):
+    """`--carry` keeps a compact copy of the state; with the run folder gone, `--resume` goes on from it."""
+    command, env, stopped_at = start_and_stop_a_worker(tmp_path, "--carry", str(tmp_path / "carried"), state="carried")
+    carried = tmp_path / "carried" / "lenet5"
+    with h5py.File(carried / "last.weights.h5") as weights:
+        assert "optimizer" not in weights and "layers" in weights
+        kernels = []
+        weights.visititems(lambda name, item: kernels.append(item.dtype) if isinstance(item, h5py.Dataset) else None)
+        assert set(kernels) == {np.dtype("float16")}
+    shutil.rmtree(tmp_path / "runs")  # what a new session's checkout lacks
 
     done = subprocess.run(command + ["--resume"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"resumed after epoch {stopped_at}/6" in done.stdout
-    history = (tmp_path / "lenet5" / "history.csv").read_text().splitlines()
-    assert [row.split(",")[0] for row in history[1:]] == [str(e) for e in range(6)]
-    metrics = json.loads((tmp_path / "lenet5" / "metrics.json").read_text())
-    assert metrics["epochs"] == 6 and len(metrics["epoch_seconds"]) == 6
-    assert not (tmp_path / "lenet5" / "last.weights.h5").exists()
+    assert "Skipping" not in done.stderr  # the model's weights all loaded
+    assert_finished(tmp_path / "runs" / "lenet5")
+    assert not carried.exists(), "a finished run leaves nothing to carry"

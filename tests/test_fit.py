@@ -144,6 +144,14 @@ def test_unknown_model_and_task(data_dir, tmp_path):
     assert result.exit_code == 1 and "cannot take 28x28 digits" in result.output
 
 
+def test_a_fit_that_fails_leaves_no_empty_folders(tmp_path):
+    out = tmp_path / "new" / "run"
+    result = CliRunner().invoke(toolkit, ["fit", "--model", "lenet5", "--task", "folder", "--data",
+                                          str(tmp_path / "no-such-data"), "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 1 and "no such folder" in result.output
+    assert not (tmp_path / "new").exists()
+
+
 @pytest.mark.parametrize("model", ["perceptron", "alexnet"])
 def test_any_fitting_model_adapts_to_digits(data_dir, model):
     from toolkit.tasks import get_task

@@ -166,6 +166,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
     """Train MODEL on TASK; writes best.weights.h5, metrics.json, history.csv/png to --out."""
     import contextlib
     import json
+    import pathlib
     import shlex
     import sys
 
@@ -190,49 +191,56 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
     out = out or f"runs/{model_name}-{task_name}"
     from toolkit.tasks.base import make_strategy, prepare_out, run_fit, seed_everything
 
+    new_folders = [folder for folder in (pathlib.Path(out), *pathlib.Path(out).parents) if not folder.exists()]
     out = prepare_out(out, resume=resume, force=force)
-    seed_everything(seed)
-    import keras
+    try:
+        seed_everything(seed)
+        import keras
 
-    backend = keras.backend.backend()
-    command = "" if backend == "tensorflow" else f"KERAS_BACKEND={backend} "
-    command += (
-        f"toolkit fit --model {model_name} --task {task_name} --epochs {epochs} --batch-size {batch_size}"
-        f" --lr {learning_rate:g} --optimizer {optimizer} --seed {seed} --augment {augment} --strategy {strategy}"
-    )
-    command += f" --limit {limit}" if limit else ""
-    command += cls.flags(settings, options)
-    command += "".join(f" --arg {shlex.quote(f'{k}={v!r}')}" for k, v in model_args)
-    command += f" --out {shlex.quote(str(out))}"
-    config = {
-        "out": str(out),
-        "command": command,
-        "model": model_name,
-        "task": task_name,
-        "build": {**dict(model_args), **task_build},
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "optimizer": optimizer,
-        "seed": seed,
-        "augment": augment,
-        "strategy": strategy,
-        "limit": limit,
-        "backend": backend,
-    }
-    _check_resumed_config(out, config)
-    with make_strategy(strategy).scope():
-        model = task.build(model_name, **dict(model_args), **task_build)
-        task.compile(model, optimizer, learning_rate)
-    config["input_shape"] = list(model.input_shape[1:]) if hasattr(model, "input_shape") else None
-    train, validation = task.datasets(
-        model, batch_size=batch_size, seed=seed, augment=augment, data_dir=data_dir, limit=limit
-    )
-    config["task_settings"] = task.settings
-    click.echo(f"fitting {model_name} ({model.count_params():,} parameters) on {task_name} -> {out}", err=True)
-    with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
-        metrics = run_fit(task, model, train, validation, out=out, epochs=epochs, config=config, monitor=task.monitor, mode=task.mode, tensorboard=tensorboard)  # fmt: skip
-    click.echo(json.dumps(metrics, indent=2))
+        backend = keras.backend.backend()
+        command = "" if backend == "tensorflow" else f"KERAS_BACKEND={backend} "
+        command += (
+            f"toolkit fit --model {model_name} --task {task_name} --epochs {epochs} --batch-size {batch_size}"
+            f" --lr {learning_rate:g} --optimizer {optimizer} --seed {seed} --augment {augment} --strategy {strategy}"
+        )
+        command += f" --limit {limit}" if limit else ""
+        command += cls.flags(settings, options)
+        command += "".join(f" --arg {shlex.quote(f'{k}={v!r}')}" for k, v in model_args)
+        command += f" --out {shlex.quote(str(out))}"
+        config = {
+            "out": str(out),
+            "command": command,
+            "model": model_name,
+            "task": task_name,
+            "build": {**dict(model_args), **task_build},
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "learning_rate": learning_rate,
+            "optimizer": optimizer,
+            "seed": seed,
+            "augment": augment,
+            "strategy": strategy,
+            "limit": limit,
+            "backend": backend,
+        }
+        _check_resumed_config(out, config)
+        with make_strategy(strategy).scope():
+            model = task.build(model_name, **dict(model_args), **task_build)
+            task.compile(model, optimizer, learning_rate)
+        config["input_shape"] = list(model.input_shape[1:]) if hasattr(model, "input_shape") else None
+        train, validation = task.datasets(
+            model, batch_size=batch_size, seed=seed, augment=augment, data_dir=data_dir, limit=limit
+        )
+        config["task_settings"] = task.settings
+        click.echo(f"fitting {model_name} ({model.count_params():,} parameters) on {task_name} -> {out}", err=True)
+        with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
+            metrics = run_fit(task, model, train, validation, out=out, epochs=epochs, config=config, monitor=task.monitor, mode=task.mode, tensorboard=tensorboard)  # fmt: skip
+        click.echo(json.dumps(metrics, indent=2))
+    except BaseException:
+        for folder in new_folders:  # a fit that failed before writing anything leaves no empty folders
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
 
 
 def _check_resumed_config(out, config):
