@@ -19,16 +19,26 @@ def format_option(default="table"):
     )
 
 
-def _cell(value):
+def _cell(value, rates=False):
+    """One value as table text; `rates` (a column of values in [0, 1]) get four decimals each."""
     if value is None:
         return ""
-    if isinstance(value, float):
-        return f"{value:.4f}" if 0 <= value <= 1 else f"{value:.4g}"
+    if isinstance(value, float) and rates:
+        return f"{value:.4f}"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a count that pandas made a float (10000.0, not 1e+04)
+    elif isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
         return f"{value:,}"
     if isinstance(value, (list, tuple)):
         return ", ".join(map(str, value))
     return str(value)
+
+
+def _all_rates(values):
+    floats = [v for v in values if isinstance(v, float)]
+    return bool(floats) and all(0 <= v <= 1 for v in floats)
 
 
 def render(rows, fmt, columns=None):
@@ -43,7 +53,8 @@ def render(rows, fmt, columns=None):
         for row in rows:
             writer.writerow({c: " ".join(map(str, v)) if isinstance(v, (list, tuple)) else v for c, v in row.items()})
         return buffer.getvalue().rstrip("\n")
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    rates = {c for c in columns if _all_rates([row.get(c) for row in rows])}
+    cells = [[_cell(row.get(c), c in rates) for c in columns] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
 
     def line(values):

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import toolkit
+from cli.output import render
 from tests.conftest import ROOT
 
 
@@ -129,6 +130,12 @@ def test_reports_print_in_the_cli_formats(tmp_path):
     assert next(r for r in rows if r["weights"] == "resnet20.cifar10")["epochs"] == "40"
     result = run("report", "history", "--format", "csv", "-o", str(tmp_path / "history.md"))
     assert result.exit_code == 2 and "-o" in result.output and not (tmp_path / "history.md").exists()
+
+
+def test_tables_print_counts_as_integers_and_rates_with_four_decimals():
+    rows = [{"images": 10000.0, "error": 0.157, "MB": 0.28}, {"images": None, "error": 0.1, "MB": 9.84}]
+    header, _, first, second = render(rows, "table").splitlines()
+    assert first.split() == ["10,000", "0.1570", "0.28"] and second.split() == ["0.1000", "9.84"]
 
 
 def test_committed_params_report_and_readme_match_the_code():
