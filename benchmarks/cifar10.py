@@ -35,8 +35,8 @@ same command with `--resume` continues from them, so a long CPU run can span sev
 of one machine. A fresh checkout has no `runs/`: with `--carry DIR` (a folder git keeps, such as
 `benchmarks/unfinished/cifar10`) each epoch also leaves a compact copy of that state in
 `DIR/<model>/` (the model's weights as float16, without the optimizer's), to commit; `--resume
---carry DIR` then goes on from it in a new checkout, with the momentum rebuilt from zero. The
-copy is removed when its model finishes.
+--carry DIR` then goes on from it in a new checkout, with the momentum rebuilt from zero (the
+run's config.json lists after which epochs). The copy is removed when its model finishes.
 The shuffling order restarts, so a resumed run is not bit-identical to an unbroken one.
 """
 
@@ -125,7 +125,7 @@ def train(model_name, args):
     optimizer = keras.optimizers.SGD(peak, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
     model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
     rng = np.random.default_rng(args.seed)
-    epochs, times, best_accuracy = args.epochs, [], None
+    epochs, times, best_accuracy, momentum_resets = args.epochs, [], None, []
     progress, last, history = out / "progress.json", out / "last.weights.h5", out / "history.csv"
     carried = pathlib.Path(args.carry) / model_name if args.carry else None
     with_optimizer = True
@@ -137,6 +137,7 @@ def train(model_name, args):
         state = json.loads(progress.read_text())
         epochs, times = state["epochs"], state["epoch_seconds"]
         rng.bit_generator.state = state["rng"]
+        momentum_resets = state.get("momentum_reset_after_epochs", []) + ([] if with_optimizer else [len(times)])
         rows = history.read_text().splitlines()[: len(times) + 1]  # drop an epoch logged after the saved state
         history.write_text("\n".join(rows) + "\n")
         column = rows[0].split(",").index("val_accuracy")
@@ -176,7 +177,8 @@ def train(model_name, args):
         # written beside, then renamed into place: a run killed while saving keeps its last whole state
         model.save_weights(str(out / "partial.weights.h5"))
         os.replace(out / "partial.weights.h5", last)
-        state = {"epochs": epochs, "epoch_seconds": times, "rng": rng.bit_generator.state}
+        state = {"epochs": epochs, "epoch_seconds": times, "rng": rng.bit_generator.state,
+                 "momentum_reset_after_epochs": momentum_resets}  # fmt: skip
         (out / "progress.partial").write_text(json.dumps(state))
         os.replace(out / "progress.partial", progress)
         if carried:
@@ -201,7 +203,8 @@ def train(model_name, args):
               "recipe": {"optimizer": "sgd, nesterov momentum 0.9", "learning_rate": peak, "batch_size": 128,
                          "weight_decay": args.weight_decay, "augment": "pad 4 + random crop, horizontal flip",
                          "precision": "mixed_bfloat16" if args.mixed_precision else "float32"},
-              "backend": keras.backend.backend()}  # fmt: skip
+              "backend": keras.backend.backend(),
+              **({"momentum_reset_after_epochs": momentum_resets} if momentum_resets else {})}  # fmt: skip
     (out / "config.json").write_text(json.dumps(config, indent=2))
     metrics = {"epochs": epochs, "seconds": round(sum(times), 1),
                "seconds_per_epoch": round(float(np.median(times[1:] or times)), 2),

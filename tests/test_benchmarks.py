@@ -92,3 +92,5 @@ def test_a_carried_run_resumes_in_a_fresh_checkout(tmp_path):
     assert "Skipping" not in done.stderr  # the model's weights all loaded
     assert_finished(tmp_path / "runs" / "lenet5")
     assert not carried.exists(), "a finished run leaves nothing to carry"
+    config = json.loads((tmp_path / "runs" / "lenet5" / "config.json").read_text())
+    assert config["momentum_reset_after_epochs"] == [stopped_at]  # the catalog's recipe will say so
