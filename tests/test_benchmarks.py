@@ -8,9 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import h5py
 import numpy as np
+import pytest
 
 from tests.conftest import ROOT
 
@@ -94,3 +96,21 @@ def test_a_carried_run_resumes_in_a_fresh_checkout(tmp_path):
     assert not carried.exists(), "a finished run leaves nothing to carry"
     config = json.loads((tmp_path / "runs" / "lenet5" / "config.json").read_text())
     assert config["momentum_reset_after_epochs"] == [stopped_at]  # the catalog's recipe will say so
+
+
+CARRIED = sorted(path.parent for path in (ROOT / "benchmarks" / "unfinished").glob("*/*/progress.json"))
+
+
+@pytest.mark.parametrize("carried", CARRIED, ids=[f"{p.parent.name}/{p.name}" for p in CARRIED])
+def test_a_committed_carried_run_can_go_on(carried):
+    """What a new checkout resumes from is whole: its epochs agree and its weights load."""
+    import toolkit
+
+    progress = json.loads((carried / "progress.json").read_text())
+    history = (carried / "history.csv").read_text().splitlines()
+    assert len(history) - 1 == len(progress["epoch_seconds"]) < progress["epochs"]
+    model = toolkit.build_model(carried.name, **cifar10.BUILD_ARGS)
+    for name in ("last.weights.h5", "best.weights.h5"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # Keras only warns when it skips a part the file lacks
+            model.load_weights(str(carried / name))
