@@ -108,6 +108,10 @@ def test_folder_needs_its_data(tmp_path):
     assert result.exit_code == 2 and "--task folder needs --data" in result.output
     result = fit("--model", "resnet18", "--data", "no-such-photos", "--data-dir", tmp_path, "--out", tmp_path / "run")
     assert result.exit_code == 1 and result.output == f"Error: {tmp_path / 'no-such-photos'}: no such folder\n"
+    result = CliRunner().invoke(cli, ["evaluate", "--weights", "resnet20.cifar10", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1 and result.output == (
+        f"Error: cifar10: no such folder here or in the data directory {tmp_path} (set $TOOLKIT_DATA or pass --data-dir)\n"
+    )
 
 
 @pytest.mark.parametrize("task", ["digits", "generation"])

@@ -26,6 +26,15 @@ def locate(name, explicit=None):
     return data_dir(explicit) / path
 
 
+def not_found(name, explicit=None, kind="folder"):
+    """Why `locate(name, explicit)` found nothing: where it looked, and how to look elsewhere."""
+    path, root = pathlib.Path(name).expanduser(), data_dir(explicit)
+    if path.is_absolute() and root not in path.parents:
+        return f"{path}: no such {kind}"
+    name = path.relative_to(root) if path.is_absolute() else name
+    return f"{name}: no such {kind} here or in the data directory {root} (set $TOOLKIT_DATA or pass --data-dir)"
+
+
 def portable(path, explicit=None):
     """`path` relative to the data directory when it lies inside it, so recorded settings travel."""
     if not path:

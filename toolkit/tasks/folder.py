@@ -15,7 +15,7 @@ import numpy as np
 
 from toolkit import registry
 from toolkit.data.images import IMAGE_SUFFIXES, ImageError
-from toolkit.data.paths import locate, portable
+from toolkit.data.paths import locate, not_found, portable
 
 
 class FolderTask:
@@ -80,7 +80,7 @@ class FolderTask:
             raise ValueError("the folder task needs a folder of <class>/<image>: pass --data FOLDER")
         path = locate(self.settings["data"], data_dir)
         if not path.is_dir():
-            raise ValueError(f"{path}: no such folder")
+            raise ValueError(not_found(self.settings["data"], data_dir))
         return path
 
     def scan(self, folder):

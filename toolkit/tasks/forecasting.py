@@ -13,7 +13,7 @@ import pathlib
 import numpy as np
 
 from toolkit import registry
-from toolkit.data.paths import locate
+from toolkit.data.paths import locate, not_found
 from toolkit.data.series import Scaler, SeriesError, detect_season, read_series, windows
 
 MODELS = ("rnn", "lstm", "gru", "mlp")
@@ -75,7 +75,7 @@ class ForecastingTask:
             raise SeriesError("the forecasting task needs a CSV: pass --data series.csv")
         path = locate(data, data_dir)
         if not path.exists():
-            raise SeriesError(f"no such CSV: {data} (looked in the current folder and the data directory)")
+            raise SeriesError(not_found(data, data_dir, kind="CSV"))
         return path
 
     def series(self, data_dir=None):

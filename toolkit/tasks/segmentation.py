@@ -24,7 +24,7 @@ from toolkit.data.masks import (
     load_pairs,
     pixel_error,
 )
-from toolkit.data.paths import locate, portable
+from toolkit.data.paths import locate, not_found, portable
 
 LOSSES = ("bce", "dice", "bce+dice")
 
@@ -81,7 +81,7 @@ class SegmentationTask:
             raise MaskError("the segmentation task needs a folder of image/ and label/: pass --data FOLDER")
         path = locate(self.settings["data"], data_dir)
         if not path.is_dir():
-            raise MaskError(f"{path}: no such folder")
+            raise MaskError(not_found(self.settings["data"], data_dir))
         return path
 
     def split(self, data_dir=None, which="train"):
