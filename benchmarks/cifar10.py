@@ -241,6 +241,9 @@ def main(argv=None):
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
         parser.error(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}")
+    carried = [m for m in models if args.carry and (pathlib.Path(args.carry) / m / "progress.json").exists()]
+    if carried and not args.resume:
+        parser.error(f"{args.carry} carries unfinished {', '.join(carried)}: pass --resume to go on (or delete it)")
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cache = out / "cifar10-cache.npz"

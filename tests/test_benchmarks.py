@@ -98,6 +98,15 @@ def test_a_carried_run_resumes_in_a_fresh_checkout(tmp_path):
     assert config["momentum_reset_after_epochs"] == [stopped_at]  # the catalog's recipe will say so
 
 
+def test_a_carried_run_is_not_started_over_without_resume(tmp_path, capsys):
+    (tmp_path / "carried" / "lenet5").mkdir(parents=True)
+    (tmp_path / "carried" / "lenet5" / "progress.json").write_text("{}")
+    with pytest.raises(SystemExit) as stopped:
+        cifar10.main(["--models", "lenet5", "--carry", str(tmp_path / "carried"), "--out", str(tmp_path / "runs")])
+    assert stopped.value.code == 2 and "carries unfinished lenet5: pass --resume" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
 CARRIED = sorted(path.parent for path in (ROOT / "benchmarks" / "unfinished").glob("*/*/progress.json"))
 
 
