@@ -229,6 +229,9 @@ def test_sample_command(tmp_path):
     assert result.exit_code == 0 and Image.open(tmp_path / "walk.png").size == (240, 30)
     result = CliRunner().invoke(cli, ["sample", "--weights", weights_id, "-n", "4", "-o", str(grid)])
     assert result.exit_code == 1 and "--force" in result.output
+    result = CliRunner().invoke(cli, ["sample", "--weights", weights_id, "-n", "4", "-o", str(tmp_path / "grid.txt")])
+    assert result.exit_code == 2 and "not an image file name" in result.output
+    assert not (tmp_path / "grid.txt").exists()
 
 
 def test_digit_needs_a_conditional_generator(tmp_path):
