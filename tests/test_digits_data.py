@@ -61,6 +61,16 @@ def test_missing_mnist_offline_says_where(tmp_path, monkeypatch):
         load_mnist("test", tmp_path)
 
 
+def test_missing_mnist_without_a_network_fails_at_once(tmp_path, monkeypatch):
+    import tensorflow_datasets as tfds
+
+    if tfds.builder("mnist").is_prepared():
+        pytest.skip("tensorflow-datasets has MNIST cached here, so it needs no network")
+    monkeypatch.setattr("toolkit.data.mnist.DOWNLOAD_HOST", "tfds.invalid")  # a name that never resolves
+    with pytest.raises(DataNotFoundError, match="cannot reach tfds.invalid to download MNIST"):
+        load_mnist("test", tmp_path)
+
+
 def _normalized(image, tmp_path, name):
     path = tmp_path / name
     image.save(path)

@@ -3,7 +3,9 @@
 Reference: LeCun, Cortes & Burges, "The MNIST database of handwritten digits", 1998.
 """
 
+import logging
 import os
+import socket
 
 import numpy as np
 
@@ -15,6 +17,7 @@ FILES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 SIZES = {"train": 60_000, "test": 10_000}
+DOWNLOAD_HOST = "storage.googleapis.com"  # where tensorflow-datasets fetches MNIST from
 
 
 def _find(folder, stem):
@@ -52,7 +55,7 @@ def load_mnist(split="train", data_dir_=None, download=True):
         try:
             return _from_tfds(split)
         except Exception as error:  # no network, no TFDS cache
-            reason = f" (tensorflow-datasets failed: {str(error).splitlines()[0][:120]})"
+            reason = f" (tensorflow-datasets failed: {str(error).splitlines()[0][:200]})"
     else:
         reason = ""
     raise DataNotFoundError(
@@ -63,5 +66,18 @@ def load_mnist(split="train", data_dir_=None, download=True):
 def _from_tfds(split):
     import tensorflow_datasets as tfds
 
+    absl_logger = logging.getLogger("absl")
+    level = absl_logger.level
+    absl_logger.setLevel(logging.ERROR)  # an unprepared builder warns that its folder has no dataset_info.json
+    try:
+        prepared = tfds.builder("mnist").is_prepared()
+    finally:
+        absl_logger.setLevel(level)
+    if not prepared:
+        # offline, tensorflow-datasets would retry its download for minutes before giving up
+        try:
+            socket.create_connection((DOWNLOAD_HOST, 443), timeout=10).close()
+        except OSError as error:
+            raise ConnectionError(f"cannot reach {DOWNLOAD_HOST} to download MNIST: {error}") from None
     images, labels = tfds.as_numpy(tfds.load("mnist", split=split, batch_size=-1, as_supervised=True))
     return images[..., 0].astype(np.uint8), labels.astype(np.uint8)
