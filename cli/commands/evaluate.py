@@ -3,6 +3,7 @@
 import click
 
 from cli.commands.fit import data_dir_option
+from toolkit.tasks import TASKS
 
 
 @click.command("evaluate")
@@ -12,7 +13,10 @@ from cli.commands.fit import data_dir_option
     "--checkpoint", type=click.Path(exists=True, dir_okay=False), help="A .weights.h5 file from `toolkit fit`."
 )
 @click.option(
-    "--task", "task_name", help="The task of --model (default: its run's, else digits); --weights know their own."
+    "--task",
+    "task_name",
+    type=click.Choice(sorted(TASKS)),
+    help="The task of --model (default: its run's, else digits); --weights know their own.",
 )
 @click.option(
     "--out", type=click.Path(file_okay=False), help="Write metrics.json, confusion.csv/png and mistakes.png here."

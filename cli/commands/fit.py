@@ -3,6 +3,7 @@
 import click
 
 from cli.options import model_args_option
+from toolkit.tasks import TASKS
 
 data_dir_option = click.option(
     "--data-dir",
@@ -13,7 +14,14 @@ data_dir_option = click.option(
 
 @click.command("fit")
 @click.option("--model", "model_name", required=True, help="Registry name of the model, e.g. lenet5.")
-@click.option("--task", "task_name", default="digits", show_default=True, help="The task to train on.")
+@click.option(
+    "--task",
+    "task_name",
+    default="digits",
+    show_default=True,
+    type=click.Choice(sorted(TASKS)),
+    help="The task to train on.",
+)
 @click.option("--epochs", type=click.IntRange(1), default=10, show_default=True, help="Number of epochs.")
 @click.option("--batch-size", type=click.IntRange(1), default=128, show_default=True, help="Examples per batch.")
 @click.option(

@@ -3,6 +3,7 @@
 import click
 
 from cli.output import emit, format_option
+from toolkit.tasks import TASKS
 
 
 @click.group("weights")
@@ -12,7 +13,9 @@ def weights_command():
 
 @weights_command.command("list")
 @click.argument("pattern", default="*")
-@click.option("--task", help="Only weights for this task (digits, folder, generation, ...).")
+@click.option(
+    "--task", type=click.Choice(sorted(TASKS)), help="Only weights for this task (digits, folder, generation, ...)."
+)
 @format_option()
 def list_(pattern, task, fmt):
     """List the catalog entries whose ids match PATTERN (shell wildcards, e.g. '*.cifar10'):
