@@ -8,9 +8,7 @@ from toolkit.tasks import TASKS
 
 @click.command("models")
 @click.argument("pattern", default="*")
-@click.option(
-    "--task", type=click.Choice(sorted(TASKS)), help="Only models for this task (digits, imagenet, segmentation, ...)."
-)
+@click.option("--task", type=click.Choice(sorted(TASKS)), help="Only models for this task.")
 @format_option()
 def models_command(pattern, task, fmt):
     """List the registered models whose names match PATTERN (shell wildcards, e.g. 'resnet*')."""

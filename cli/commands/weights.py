@@ -13,9 +13,7 @@ def weights_command():
 
 @weights_command.command("list")
 @click.argument("pattern", default="*")
-@click.option(
-    "--task", type=click.Choice(sorted(TASKS)), help="Only weights for this task (digits, folder, generation, ...)."
-)
+@click.option("--task", type=click.Choice(sorted(TASKS)), help="Only weights for this task.")
 @format_option()
 def list_(pattern, task, fmt):
     """List the catalog entries whose ids match PATTERN (shell wildcards, e.g. '*.cifar10'):
