@@ -27,11 +27,12 @@ from cli.output import claim_outputs
 def sample_command(weights_id, count, output, out_dir, seed, digit, interpolate, force):
     """Sample digits from a trained generator into a grid (-o) or separate files (--out-dir)."""
     from toolkit import pretrained
+    from toolkit.data.images import IMAGE_SUFFIXES
     from toolkit.tasks.generation import save_grid
 
     if bool(output) == bool(out_dir):
         raise click.UsageError("give one of -o GRID.png or --out-dir FOLDER")
-    if output and not _is_image_name(output):
+    if output and pathlib.Path(output).suffix.lower() not in IMAGE_SUFFIXES:
         raise click.BadParameter(f"{output} is not an image file name (end it in .png or .jpg)", param_hint="-o")
     targets = [pathlib.Path(out_dir) / f"sample_{k:04d}.png" for k in range(count)] if out_dir else [output]
     task = pretrained.task_for(weights_id)
@@ -52,11 +53,3 @@ def sample_command(weights_id, count, output, out_dir, seed, digit, interpolate,
         for target, image in zip(targets, images):
             Image.fromarray((image * 255).round().astype("uint8")).save(target)
         click.echo(f"wrote {len(images)} files to {out_dir}", err=True)
-
-
-def _is_image_name(path):
-    """Whether Pillow can write an image to `path`, judged by its extension."""
-    from PIL import Image
-
-    Image.init()
-    return pathlib.Path(path).suffix.lower() in Image.EXTENSION
