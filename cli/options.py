@@ -24,7 +24,8 @@ class ShapeType(click.ParamType):
 
 
 class KeyValueType(click.ParamType):
-    """A builder argument written as `key=value`; the value is read as a Python literal."""
+    """A builder argument written as `key=value`; the value is read as a Python literal, and
+    true/false (any case) as booleans: `--arg ema=false` must not become the truthy "false"."""
 
     name = "key=value"
 
@@ -34,6 +35,8 @@ class KeyValueType(click.ParamType):
         key, sep, raw = value.partition("=")
         if not sep or not key.isidentifier():
             self.fail(f"{value!r} is not of the form key=value.", param, ctx)
+        if raw.lower() in ("true", "false"):
+            return key, raw.lower() == "true"
         try:
             parsed = ast.literal_eval(raw)
         except (ValueError, SyntaxError):

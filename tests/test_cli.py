@@ -76,6 +76,14 @@ def test_summary_json_and_builder_args():
     assert json.loads(result.output)["parameters"] == 60_965_224
 
 
+@pytest.mark.parametrize("written", ["false", "False", "FALSE"])
+def test_builder_arg_false_is_a_boolean(written):
+    """`--arg include_top=false` drops the head; read as the string "false" it would keep it."""
+    result = run("summary", "alexnet", "--arg", f"include_top={written}", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["parameters"] == 3_747_200  # AlexNet's five convolutions
+
+
 @pytest.mark.parametrize(
     "args, code, message",
     [

@@ -35,6 +35,18 @@ def test_one_short_epoch_writes_sample_grids(data_dir, tmp_path, model):
     assert " --lr 0.0002 " in json.loads((out / "config.json").read_text())["command"]  # the GAN default
 
 
+def test_dcgan_with_the_papers_discriminator():
+    """Batch norm after the second convolution (4 x 128 numbers), leaky ReLU 0.2, no dropout."""
+    import toolkit
+
+    tutorial, paper = toolkit.build_model("dcgan"), toolkit.build_model("dcgan", paper_discriminator=True)
+    assert paper.discriminator.count_params() == tutorial.discriminator.count_params() + 4 * 128
+    kinds = {type(layer).__name__ for layer in paper.discriminator.layers}
+    assert "BatchNormalization" in kinds and "Dropout" not in kinds
+    assert paper.discriminator.get_layer("d_conv1_relu").negative_slope == pytest.approx(0.2)
+    assert paper.generator.count_params() == tutorial.generator.count_params()
+
+
 @pytest.mark.parametrize("option", [["--latent-dim", "8"], ["--arg", "latent_dim=8"]])
 def test_another_latent_size_trains_and_samples(data_dir, tmp_path, option):
     out = tmp_path / "run"

@@ -75,7 +75,7 @@ def gan_mlp(*, weights=None, latent_dim=100, image_shape=(28, 28, 1), ema=0.0, n
     params_basis="TensorFlow tutorial DCGAN on MNIST: generator 2,330,944 + discriminator 212,865",
     **_GAN,
 )
-def dcgan(*, weights=None, latent_dim=100, ema=0.0, name="dcgan"):
+def dcgan(*, weights=None, latent_dim=100, ema=0.0, paper_discriminator=False, name="dcgan"):
     """The DCGAN for 28x28 digits, as in the TensorFlow tutorial.
 
     Generator: dense 7x7x256, then 5x5 transposed convolutions to 128 (7x7), 64 (14x14) and
@@ -83,13 +83,14 @@ def dcgan(*, weights=None, latent_dim=100, ema=0.0, name="dcgan"):
     128 with leaky ReLU and dropout 0.3, then one logit.
 
     Departs from the paper: sized for 28x28 MNIST rather than 64x64 LSUN; the discriminator has
-    dropout and no batch norm (the tutorial's choice).
+    dropout and no batch norm (the tutorial's choice). With `paper_discriminator=True` it is the
+    paper's instead: batch norm after the second convolution, leaky ReLU of slope 0.2, no dropout.
     """
-    generator, discriminator = _dcgan_networks(latent_dim)
+    generator, discriminator = _dcgan_networks(latent_dim, paper_discriminator=paper_discriminator)
     return _finish_gan(generator, discriminator, latent_dim, name, weights, ema=ema)
 
 
-def _dcgan_networks(latent_dim, num_classes=0):
+def _dcgan_networks(latent_dim, num_classes=0, paper_discriminator=False):
     """The tutorial's DCGAN networks. With `num_classes` the generator gets the digit's embedding
     beside z, and the discriminator, which sees the image alone, adds the inner product of the
     digit's embedding with its features to the logit (Miyato & Koyama's projection discriminator,
@@ -121,8 +122,13 @@ def _dcgan_networks(latent_dim, num_classes=0):
     x = image
     for i, filters in enumerate((64, 128), start=1):
         x = keras.layers.Conv2D(filters, 5, strides=2, padding="same", name=f"d_conv{i}")(x)
-        x = keras.layers.LeakyReLU(name=f"d_conv{i}_relu")(x)
-        x = keras.layers.Dropout(0.3, name=f"d_conv{i}_dropout")(x)
+        if paper_discriminator:
+            if i > 1:
+                x = keras.layers.BatchNormalization(name=f"d_conv{i}_bn")(x)
+            x = keras.layers.LeakyReLU(0.2, name=f"d_conv{i}_relu")(x)
+        else:
+            x = keras.layers.LeakyReLU(name=f"d_conv{i}_relu")(x)
+            x = keras.layers.Dropout(0.3, name=f"d_conv{i}_dropout")(x)
     features = keras.layers.Flatten(name="d_flatten")(x)
     x = keras.layers.Dense(1, name="d_logit")(features)
     if not num_classes:
