@@ -75,8 +75,8 @@ def test_no_matching_files():
         ("lstm.airline", [], "use `toolkit forecast SERIES.csv --weights lstm.airline`"),
     ],
 )
-def test_options_and_weights_of_other_tasks_are_refused(tmp_path, weights_id, options, message):
-    with CliRunner().isolated_filesystem(tmp_path):
-        result = predict(str(ROOT / "samples" / "7.png"), "--weights", weights_id, *options)
-        assert result.exit_code == 2 and message in result.output
-        assert not list(pathlib.Path().iterdir())
+def test_options_and_weights_of_other_tasks_are_refused(tmp_path, monkeypatch, weights_id, options, message):
+    monkeypatch.chdir(tmp_path)
+    result = predict(str(ROOT / "samples" / "7.png"), "--weights", weights_id, *options)
+    assert result.exit_code == 2 and message in result.output
+    assert not list(tmp_path.iterdir())
