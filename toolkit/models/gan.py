@@ -91,7 +91,8 @@ def dcgan(*, weights=None, latent_dim=100, ema=0.0, paper_discriminator=False, n
 
 
 def _dcgan_networks(latent_dim, num_classes=0, paper_discriminator=False):
-    """The tutorial's DCGAN networks. With `num_classes` the generator gets the digit's embedding
+    """The tutorial's DCGAN networks (with `paper_discriminator`, the paper's discriminator: see
+    `dcgan`). With `num_classes` the generator gets the digit's embedding
     beside z, and the discriminator, which sees the image alone, adds the inner product of the
     digit's embedding with its features to the logit (Miyato & Koyama's projection discriminator,
     2018) and also names the digit (Odena et al.'s auxiliary classifier, AC-GAN, 2017): it
