@@ -24,7 +24,7 @@ def test_quality_measures_by_hand():
     assert shifted == pytest.approx(8 * 4.0, rel=0.01)
 
 
-@pytest.mark.parametrize("model", ["dcgan", "cdcgan", "gan_mlp"])
+@pytest.mark.parametrize("model", ["dcgan", "cdcgan", "gan_mlp", "infogan"])
 def test_one_short_epoch_writes_sample_grids(data_dir, tmp_path, model):
     out = tmp_path / model
     args = ["fit", "--model", model, "--task", "generation", "--epochs", "1", "--limit", "512"]
@@ -45,6 +45,37 @@ def test_dcgan_with_the_papers_discriminator():
     assert "BatchNormalization" in kinds and "Dropout" not in kinds
     assert paper.discriminator.get_layer("d_conv1_relu").negative_slope == pytest.approx(0.2)
     assert paper.generator.count_params() == tutorial.generator.count_params()
+
+
+def test_infogan_reads_a_categorical_code_off_z():
+    """The argmax of z's first ten numbers becomes the one-hot code (uniform over the codes), the
+    rest of z passes; the generator is the DCGAN's; the Q head names a code for each image and
+    learns from the code's cross-entropy; `codes` choose the code."""
+    import toolkit
+    from toolkit.layers import CategoricalCode
+    from toolkit.tasks.generation import with_codes
+
+    z = np.random.default_rng(0).normal(size=(5000, 100)).astype("float32")
+    coded = np.asarray(CategoricalCode(10)(z))
+    np.testing.assert_array_equal(coded[:, :10], np.eye(10)[z[:, :10].argmax(1)])
+    np.testing.assert_array_equal(coded[:, 10:], z[:, 10:])
+    shares = np.bincount(z[:, :10].argmax(1), minlength=10) / len(z)
+    assert 0.08 < shares.min() and shares.max() < 0.12
+    model = toolkit.build_model("infogan")
+    assert model.generator.count_params() == toolkit.build_model("dcgan").generator.count_params()
+    logits, code_logits = model.discriminator(np.zeros((2, 28, 28, 1), "float32"))
+    assert logits.shape == (2, 1) and code_logits.shape == (2, 10)
+    GenerationTask(model="infogan").compile(model)
+    q_before = model.discriminator.get_layer("q_code_logits").kernel.numpy()
+    model.fit(np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype("float32"), batch_size=8, verbose=0)
+    assert not np.allclose(q_before, model.discriminator.get_layer("q_code_logits").kernel.numpy())
+    chosen = with_codes(model.generator, z[:6], [0, 1, 2, 3, 4, 9])
+    assert chosen[:, :10].argmax(1).tolist() == [0, 1, 2, 3, 4, 9]
+    np.testing.assert_array_equal(chosen[:, 10:], z[:6, 10:])
+    with pytest.raises(ValueError, match="codes 0 to 9"):
+        with_codes(model.generator, z[:2], 10)
+    with pytest.raises(ValueError, match="no categorical code"):
+        with_codes(toolkit.build_model("dcgan").generator, z[:2], 1)
 
 
 @pytest.mark.parametrize("option", [["--latent-dim", "8"], ["--arg", "latent_dim=8"]])
@@ -131,7 +162,7 @@ import numpy as np, keras, toolkit
 from toolkit.tasks.generation import GenerationTask
 assert keras.backend.backend() == "jax"
 rng = np.random.default_rng(0)
-for name in ("dcgan", "cdcgan"):
+for name in ("dcgan", "cdcgan", "infogan"):
     model = toolkit.build_model(name, ema=0.75)
     GenerationTask(model=name).compile(model)
     images = rng.uniform(-1, 1, (8, 28, 28, 1)).astype("float32")
@@ -208,10 +239,12 @@ def test_shipped_quality_is_recomputed(shipped_result, weights_id):
 def test_recorded_floor_is_recomputed(data_dir):
     """The real-digit floor every generator entry records (and the report shows) comes back."""
     floors = [v for k in GENERATORS for key, v in pretrained.entry(k).items() if key.startswith("floor")]
-    assert floors and all(f == floors[0] for f in floors)
+    assert floors
     result = GenerationTask().floor(data_dir, samples=floors[0]["samples"])
-    for key in ("fid", "inception_score", "min_share", "max_share"):
-        assert result[key] == pytest.approx(floors[0][key], rel=1e-3, abs=1e-3), key
+    for floor in floors:  # each entry measured it when published: the same to rounding
+        assert floor["samples"] == floors[0]["samples"] and floor["coverage"] == result["coverage"]
+        for key in ("fid", "inception_score", "min_share", "max_share"):
+            assert result[key] == pytest.approx(floor[key], rel=1e-3, abs=1e-3), key
 
 
 def test_sample_command(tmp_path):
@@ -254,6 +287,10 @@ def test_digit_needs_a_conditional_generator(tmp_path):
         cli, ["sample", "--weights", unconditional[0], "--digit", "7", "-o", str(tmp_path / "x.png")]
     )
     assert result.exit_code == 1 and "not conditional" in result.output
+    result = CliRunner().invoke(
+        cli, ["sample", "--weights", unconditional[0], "--code", "1", "-o", str(tmp_path / "x.png")]
+    )
+    assert result.exit_code == 1 and "no categorical code" in result.output
 
 
 def test_conditional_generator_draws_the_requested_digit_shapes():
@@ -275,3 +312,10 @@ def test_dcgan_meets_the_coverage_target():
     an Inception Score of at least 9.0, is not met yet."""
     recorded = pretrained.entry("dcgan.mnist")["metrics"]["mnist/generated"]
     assert 0.07 <= recorded["min_share"] and recorded["max_share"] <= 0.13
+
+
+def test_infogan_reaches_the_inception_score_target():
+    """The DCGAN with InfoGAN's categorical code reaches an Inception Score of 9.0 on 10,000
+    samples (recomputed above). Its coverage misses the 7-13 % bound: two codes draw nines."""
+    recorded = pretrained.entry("infogan.mnist")["metrics"]["mnist/generated"]
+    assert recorded["inception_score"] >= 9.0

@@ -226,3 +226,27 @@ class ZeroPadShortcut(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "stride": self.stride}
+
+
+@keras.saving.register_keras_serializable(package="toolkit")
+class CategoricalCode(keras.layers.Layer):
+    """InfoGAN's categorical code read off Gaussian noise (Chen et al. 2016).
+
+    The first `codes` numbers of z become the one-hot vector of their largest (the argmax of
+    independent Gaussians is uniform over the codes); the rest of z passes unchanged. So a
+    generator with a code still samples from plain Gaussian z.
+    """
+
+    def __init__(self, codes, **kwargs):
+        super().__init__(**kwargs)
+        self.codes = codes
+
+    def call(self, inputs):
+        code = ops.one_hot(ops.argmax(inputs[:, : self.codes], axis=1), self.codes, dtype=inputs.dtype)
+        return ops.concatenate([code, inputs[:, self.codes :]], axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "codes": self.codes}

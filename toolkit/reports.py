@@ -503,7 +503,9 @@ def _sample_grid(weights_id, path):
 
     task, model = pretrained.task_for(weights_id), pretrained.build(weights_id)
     digits = [d for d in range(10) for _ in range(4)] if task.conditional else None
-    save_grid(task.sample(model.sampler, 40, seed=0, digits=digits), path, columns=10 if digits else 8)
+    codes = [c for _ in range(4) for c in range(model.codes)] if model.codes else None  # a column per code
+    images = task.sample(model.sampler, 40, seed=0, digits=digits, codes=codes)
+    save_grid(images, path, columns=10 if digits or codes else 8)
 
 
 def _forecast_plot(weights_id, path, data_dir):
@@ -712,6 +714,11 @@ def reports_readme(frames, curves, figures):
         "",
         *[f"![{f}](figures/{f})" for f in figures if f.startswith("samples-")],
         "",
+        *(
+            ["InfoGAN's grid has one column per learned code (codes 0 to 9, left to right).", ""]
+            if any(f.startswith("samples-infogan") for f in figures)
+            else []
+        ),  # fmt: skip
         "## 7. Recurrent forecasters",
         "",
         _markdown(frames["forecasting"]),

@@ -22,9 +22,10 @@ from cli.output import claim_outputs
     "--seed", type=int, default=0, show_default=True, help="Seed of the latent vectors; same seed, same samples."
 )
 @click.option("--digit", type=click.IntRange(0, 9), help="The digit to draw (conditional generators only).")
+@click.option("--code", type=click.IntRange(0), help="The categorical code to draw (InfoGAN generators only).")
 @click.option("--interpolate", is_flag=True, help="Walk the latent space from --seed to --seed + 1 in N steps.")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
-def sample_command(weights_id, count, output, out_dir, seed, digit, interpolate, force):
+def sample_command(weights_id, count, output, out_dir, seed, digit, code, interpolate, force):
     """Sample digits from a trained generator into a grid (-o) or separate files (--out-dir)."""
     from toolkit import pretrained
     from toolkit.data.images import IMAGE_SUFFIXES
@@ -41,9 +42,9 @@ def sample_command(weights_id, count, output, out_dir, seed, digit, interpolate,
     claim_outputs(*targets, force=force)
     generator = pretrained.build(weights_id).sampler
     if interpolate:
-        images = task.interpolate(generator, (seed, seed + 1), count, digit)
+        images = task.interpolate(generator, (seed, seed + 1), count, digit, code)
     else:
-        images = task.sample(generator, count, seed=seed, digits=digit)
+        images = task.sample(generator, count, seed=seed, digits=digit, codes=code)
     if output:
         save_grid(images, output, columns=count if interpolate else 8)
         click.echo(f"wrote {output}", err=True)

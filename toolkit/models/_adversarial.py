@@ -15,11 +15,22 @@ class GAN(keras.Model):
     beta_1 = 0.5 (Radford et al. 2016). With `ema` (e.g. 0.999) it also keeps `generator_ema`, an
     exponential moving average of the generator's trained weights after every step (Yazici et al.
     2019), which `sampler` returns once `calibrate_average` has given it batch-norm statistics of
-    its own.
+    its own. With `codes` (InfoGAN), the generator reads a categorical code off the first `codes`
+    numbers of z (their argmax), the discriminator also returns the code's logits, and both
+    networks add the cross-entropy of the fakes' codes to their losses (Chen et al. 2016).
     """
 
     def __init__(
-        self, generator, discriminator, latent_dim, num_classes=0, label_smoothing=0.1, seed=0, ema=0.0, **kwargs
+        self,
+        generator,
+        discriminator,
+        latent_dim,
+        num_classes=0,
+        label_smoothing=0.1,
+        seed=0,
+        ema=0.0,
+        codes=0,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.generator = generator
@@ -32,6 +43,7 @@ class GAN(keras.Model):
             self.generator_ema.trainable = False
         self.latent_dim = latent_dim
         self.num_classes = num_classes
+        self.codes = codes
         self.label_smoothing = label_smoothing
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -82,17 +94,26 @@ class GAN(keras.Model):
         return [self.d_loss_tracker, self.g_loss_tracker]
 
     def _fake_inputs(self, batch):
+        """(generator inputs, the digits or codes they ask for as (n, 1) int32, or None)."""
         z = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        if self.codes:
+            code = keras.ops.argmax(z[:, : self.codes], axis=1)
+            return z, keras.ops.reshape(keras.ops.cast(code, "int32"), (-1, 1))
         if not self.num_classes:
             return z, None
         digits = keras.random.randint((batch, 1), 0, self.num_classes, seed=self.seed_generator)
         return [z, digits], digits
 
+    def _judge_inputs(self, images, digits):
+        return [images, digits] if self.num_classes else images
+
+    @staticmethod
+    def _judgement(outputs):
+        """(real/fake logits, digit or code logits, or None) from the discriminator's outputs."""
+        return tuple(outputs) if isinstance(outputs, (list, tuple)) else (outputs, None)
+
     def _judge(self, images, digits, training):
-        """The real/fake logits, and the digit logits (None when unconditional)."""
-        if digits is None:
-            return self.discriminator(images, training=training), None
-        return self.discriminator([images, digits], training=training)
+        return self._judgement(self.discriminator(self._judge_inputs(images, digits), training=training))
 
     def _split(self, data):
         """(real images, their digits as (n, 1) int32 or None) from a batch."""
@@ -100,15 +121,17 @@ class GAN(keras.Model):
             return data[0], keras.ops.reshape(keras.ops.cast(data[1], "int32"), (-1, 1))
         return (data[0] if isinstance(data, (tuple, list)) else data), None
 
-    def _d_loss(self, real_logits, fake_logits, real_digits, real_digit_logits):
+    def _d_loss(self, real_logits, fake_logits, real_digits, real_digit_logits, fake_codes, fake_code_logits):
         ops = keras.ops
         loss = self.bce(ops.ones_like(real_logits) * (1 - self.label_smoothing), real_logits)
         loss += self.bce(ops.zeros_like(fake_logits), fake_logits)
+        if self.codes:
+            return loss + self.digit_loss(fake_codes, fake_code_logits)
         return loss + self.digit_loss(real_digits, real_digit_logits) if self.num_classes else loss
 
     def _g_loss(self, fake_logits, fake_digits, fake_digit_logits):
         loss = self.bce(keras.ops.ones_like(fake_logits), fake_logits)
-        return loss + self.digit_loss(fake_digits, fake_digit_logits) if self.num_classes else loss
+        return loss + self.digit_loss(fake_digits, fake_digit_logits) if fake_digits is not None else loss
 
     def _averaged_weights(self):
         """(average, weight) pairs that the moving average follows: the generator's trained weights
@@ -134,8 +157,10 @@ class GAN(keras.Model):
         with tf.GradientTape() as tape:
             fake = self.generator(fake_inputs, training=True)
             real_logits, real_digit_logits = self._judge(real, real_digits, True)
-            fake_logits, _ = self._judge(fake, fake_digits, True)
-            d_loss = self._d_loss(real_logits, fake_logits, real_digits, real_digit_logits)
+            fake_logits, fake_digit_logits = self._judge(fake, fake_digits, True)
+            d_loss = self._d_loss(
+                real_logits, fake_logits, real_digits, real_digit_logits, fake_digits, fake_digit_logits
+            )
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
         fake_inputs, fake_digits = self._fake_inputs(batch)
@@ -181,15 +206,15 @@ class GAN(keras.Model):
             non_trainable[where_fixed[id(seed)]] = scope.get_current_value(seed)
 
         def judge(d_train, d_fixed, images, digits):
-            inputs = images if digits is None else [images, digits]
-            outputs, d_fixed = d.stateless_call(d_train, d_fixed, inputs, training=True)
-            return (outputs if digits is not None else (outputs, None)), d_fixed
+            outputs, d_fixed = d.stateless_call(d_train, d_fixed, self._judge_inputs(images, digits), training=True)
+            return self._judgement(outputs), d_fixed
 
         def d_loss_fn(d_train, d_fixed, g_fixed):
             fake, g_fixed = g.stateless_call(g_train, g_fixed, d_inputs, training=True)
             (real_logits, real_digit_logits), d_fixed = judge(d_train, d_fixed, real, real_digits)
-            (fake_logits, _), d_fixed = judge(d_train, d_fixed, fake, d_digits)
-            return self._d_loss(real_logits, fake_logits, real_digits, real_digit_logits), (d_fixed, g_fixed)
+            (fake_logits, fake_digit_logits), d_fixed = judge(d_train, d_fixed, fake, d_digits)
+            loss = self._d_loss(real_logits, fake_logits, real_digits, real_digit_logits, d_digits, fake_digit_logits)
+            return loss, (d_fixed, g_fixed)
 
         (d_loss, (d_fixed, g_fixed)), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d_train, d_fixed, g_fixed)
         d_count = len(self.d_optimizer.variables)

@@ -1,9 +1,12 @@
-"""Generative adversarial networks: the 2014 MLP GAN and the DCGAN, for 28x28 images.
+"""Generative adversarial networks: the 2014 MLP GAN, the DCGAN and its conditional and
+InfoGAN variants, for 28x28 images.
 
 References:
     Goodfellow et al., "Generative adversarial nets", NeurIPS 2014.
     Radford, Metz & Chintala, "Unsupervised representation learning with deep convolutional
     generative adversarial networks", ICLR 2016.
+    Chen et al., "InfoGAN: interpretable representation learning by information maximizing
+    generative adversarial nets", NeurIPS 2016.
 
 Images are scaled to [-1, 1] (tanh output) for the DCGAN and to [0, 1] (sigmoid) for the MLP GAN.
 Every builder takes `ema`: with a decay such as 0.999 the model also keeps a moving average of
@@ -14,11 +17,11 @@ from toolkit._lazy import keras
 from toolkit.registry import register
 
 
-def _finish_gan(generator, discriminator, latent_dim, name, weights, num_classes=0, ema=0.0):
+def _finish_gan(generator, discriminator, latent_dim, name, weights, num_classes=0, ema=0.0, codes=0):
     from toolkit.models._adversarial import GAN
     from toolkit.models._common import load_weights
 
-    model = GAN(generator, discriminator, latent_dim, num_classes=num_classes, ema=ema, name=name)
+    model = GAN(generator, discriminator, latent_dim, num_classes=num_classes, ema=ema, codes=codes, name=name)
     model.build()
     load_weights(model, weights)
     return model
@@ -90,15 +93,20 @@ def dcgan(*, weights=None, latent_dim=100, ema=0.0, paper_discriminator=False, n
     return _finish_gan(generator, discriminator, latent_dim, name, weights, ema=ema)
 
 
-def _dcgan_networks(latent_dim, num_classes=0, paper_discriminator=False):
+def _dcgan_networks(latent_dim, num_classes=0, paper_discriminator=False, codes=0):
     """The tutorial's DCGAN networks (with `paper_discriminator`, the paper's discriminator: see
-    `dcgan`). With `num_classes` the generator gets the digit's embedding
+    `dcgan`). With `codes` the generator reads a categorical code off z and the discriminator
+    also returns the code's logits (InfoGAN: see `infogan`). With `num_classes` the generator gets the digit's embedding
     beside z, and the discriminator, which sees the image alone, adds the inner product of the
     digit's embedding with its features to the logit (Miyato & Koyama's projection discriminator,
     2018) and also names the digit (Odena et al.'s auxiliary classifier, AC-GAN, 2017): it
     returns [real/fake logit, digit logits]."""
+    from toolkit.layers import CategoricalCode
+
     z = keras.Input((latent_dim,), name="z")
     x, g_inputs = z, [z]
+    if codes:
+        x = CategoricalCode(codes, name="g_code")(z)
     if num_classes:
         digit = keras.Input((1,), dtype="int32", name="g_digit")
         d = keras.layers.Embedding(num_classes, 50, name="g_digit_embedding")(digit)
@@ -132,6 +140,12 @@ def _dcgan_networks(latent_dim, num_classes=0, paper_discriminator=False):
             x = keras.layers.Dropout(0.3, name=f"d_conv{i}_dropout")(x)
     features = keras.layers.Flatten(name="d_flatten")(x)
     x = keras.layers.Dense(1, name="d_logit")(features)
+    if codes:
+        q = keras.layers.Dense(128, name="q_fc")(features)
+        q = keras.layers.BatchNormalization(name="q_fc_bn")(q)
+        q = keras.layers.LeakyReLU(0.2, name="q_fc_relu")(q)
+        q = keras.layers.Dense(codes, name="q_code_logits")(q)
+        return generator, keras.Model(image, [x, q], name="discriminator")
     if not num_classes:
         return generator, keras.Model(image, x, name="discriminator")
     digit = keras.Input((1,), dtype="int32", name="d_digit")
@@ -161,3 +175,28 @@ def cdcgan(*, weights=None, latent_dim=100, num_classes=10, ema=0.0, name="cdcga
     """
     generator, discriminator = _dcgan_networks(latent_dim, num_classes)
     return _finish_gan(generator, discriminator, latent_dim, name, weights, num_classes, ema)
+
+
+@register(
+    family="gan",
+    year=2016,
+    authors="Chen, Duan, Houthooft, Schulman, Sutskever, Abbeel",
+    paper="InfoGAN: interpretable representation learning by information maximizing generative adversarial nets",
+    params_basis="computed: the DCGAN (paper's discriminator) plus the Q head, 128 units to the code's logits",
+    **_GAN,
+)
+def infogan(*, weights=None, latent_dim=100, codes=10, ema=0.0, name="infogan"):
+    """The DCGAN with InfoGAN's categorical code: a digit-like choice learned without labels.
+
+    The generator reads a `codes`-way categorical code off the first numbers of z (see
+    `CategoricalCode`), so one Gaussian no longer has to be torn between ten digit shapes. A Q
+    head on the discriminator's features (dense 128, batch norm, leaky ReLU, `codes` logits)
+    names the code of each fake, and both networks also minimise its cross-entropy, a lower
+    bound on the mutual information between code and image (weight 1, the paper's for discrete
+    codes). The codes are not digits: which code draws which digit is learned.
+
+    Departs from the paper: the networks are `dcgan`'s, with the DCGAN paper's discriminator,
+    instead of InfoGAN's MNIST networks; no continuous codes.
+    """
+    generator, discriminator = _dcgan_networks(latent_dim, paper_discriminator=True, codes=codes)
+    return _finish_gan(generator, discriminator, latent_dim, name, weights, ema=ema, codes=codes)

@@ -14,7 +14,7 @@ from toolkit import registry
 from toolkit.data.mnist import load_mnist
 
 JUDGES = ("digits.best", "lenet5.mnist")
-MODELS = ("dcgan", "gan_mlp", "cdcgan")
+MODELS = ("dcgan", "gan_mlp", "cdcgan", "infogan")
 
 
 class GenerationTask:
@@ -112,9 +112,12 @@ class GenerationTask:
     def latents(self, n, seed):
         return np.random.default_rng(seed).normal(size=(n, self.settings["latent_dim"])).astype("float32")
 
-    def sample(self, generator, n, seed=0, digits=None, latents=None):
-        """`n` samples in [0, 1], shape (n, 28, 28); `digits` (one or n) for a conditional GAN."""
+    def sample(self, generator, n, seed=0, digits=None, latents=None, codes=None):
+        """`n` samples in [0, 1], shape (n, 28, 28); `digits` (one or n) for a conditional GAN,
+        `codes` (one or n) for an InfoGAN."""
         z = self.latents(n, seed) if latents is None else latents
+        if codes is not None:
+            z = with_codes(generator, z, codes)
         if self.conditional:
             digits = (
                 np.random.default_rng(seed + 1).integers(0, 10, n) if digits is None else np.broadcast_to(digits, (n,))
@@ -131,11 +134,11 @@ class GenerationTask:
         low, high = self.pixel_range()
         return np.clip((np.concatenate(out) - low) / (high - low), 0, 1)
 
-    def interpolate(self, generator, seeds=(0, 1), steps=10, digit=None):
+    def interpolate(self, generator, seeds=(0, 1), steps=10, digit=None, code=None):
         """Samples along the straight line between the latent vectors of two seeds."""
         a, b = self.latents(1, seeds[0]), self.latents(1, seeds[1])
         z = np.concatenate([(1 - t) * a + t * b for t in np.linspace(0, 1, steps)]).astype("float32")
-        return self.sample(generator, steps, digits=digit, latents=z)
+        return self.sample(generator, steps, digits=digit, latents=z, codes=code)
 
     # -- quality -----------------------------------------------------------------------------------------
     def judge(self):
@@ -216,6 +219,22 @@ class GenerationTask:
     def summary(self, result):
         keep = ("samples", "fid", "inception_score", "min_share", "max_share", "coverage", "conditional_accuracy")
         return {k: result[k] for k in keep if k in result} | {"error": result["fid"]}
+
+
+def with_codes(generator, z, codes):
+    """A copy of `z` whose first numbers choose the categorical `codes` (one or one per row) of an
+    InfoGAN's generator: the chosen code's number is made the largest."""
+    try:
+        count = generator.get_layer("g_code").codes
+    except ValueError:
+        raise ValueError("this generator has no categorical code; --code needs infogan weights") from None
+    codes = np.broadcast_to(np.asarray(codes), (len(z),))
+    wrong = codes[(codes < 0) | (codes >= count)]
+    if wrong.size:
+        raise ValueError(f"code {wrong[0]} is out of range: this generator has codes 0 to {count - 1}")
+    z = np.array(z, "float32")
+    z[np.arange(len(z)), codes] = np.abs(z[:, :count]).max(1) + 1.0
+    return z
 
 
 def save_grid(images, path, columns=8):
