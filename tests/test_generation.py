@@ -76,6 +76,8 @@ def test_infogan_reads_a_categorical_code_off_z():
         with_codes(model.generator, z[:2], 10)
     with pytest.raises(ValueError, match="no categorical code"):
         with_codes(toolkit.build_model("dcgan").generator, z[:2], 1)
+    with pytest.raises(ValueError, match="longer z"):
+        toolkit.build_model("infogan", latent_dim=8)
 
 
 @pytest.mark.parametrize("option", [["--latent-dim", "8"], ["--arg", "latent_dim=8"]])

@@ -96,8 +96,8 @@ def dcgan(*, weights=None, latent_dim=100, ema=0.0, paper_discriminator=False, n
 def _dcgan_networks(latent_dim, num_classes=0, paper_discriminator=False, codes=0):
     """The tutorial's DCGAN networks (with `paper_discriminator`, the paper's discriminator: see
     `dcgan`). With `codes` the generator reads a categorical code off z and the discriminator
-    also returns the code's logits (InfoGAN: see `infogan`). With `num_classes` the generator gets the digit's embedding
-    beside z, and the discriminator, which sees the image alone, adds the inner product of the
+    also returns the code's logits (InfoGAN: see `infogan`). With `num_classes` the generator
+    gets the digit's embedding beside z, and the discriminator, which sees the image alone, adds the inner product of the
     digit's embedding with its features to the logit (Miyato & Koyama's projection discriminator,
     2018) and also names the digit (Odena et al.'s auxiliary classifier, AC-GAN, 2017): it
     returns [real/fake logit, digit logits]."""
@@ -198,5 +198,7 @@ def infogan(*, weights=None, latent_dim=100, codes=10, ema=0.0, name="infogan"):
     Departs from the paper: the networks are `dcgan`'s, with the DCGAN paper's discriminator,
     instead of InfoGAN's MNIST networks; no continuous codes.
     """
+    if not 1 < codes < latent_dim:
+        raise ValueError(f"infogan needs 2 or more codes and a longer z: got codes={codes}, latent_dim={latent_dim}")
     generator, discriminator = _dcgan_networks(latent_dim, paper_discriminator=True, codes=codes)
     return _finish_gan(generator, discriminator, latent_dim, name, weights, ema=ema, codes=codes)
