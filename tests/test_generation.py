@@ -321,3 +321,16 @@ def test_infogan_reaches_the_inception_score_target():
     samples (recomputed above). Its coverage misses the 7-13 % bound: two codes draw nines."""
     recorded = pretrained.entry("infogan.mnist")["metrics"]["mnist/generated"]
     assert recorded["inception_score"] >= 9.0
+
+
+def test_infogan_codes_found_most_digits_without_labels():
+    """As the README says: most codes draw one digit each, but not one code per digit: two draw
+    mostly nines and two mostly sevens, so twos and eights have no code of their own."""
+    task, model = GenerationTask(model="infogan"), pretrained.build("infogan.mnist")
+    judge = task.judge()
+    majorities = []
+    for code in range(10):
+        _, probabilities = task.judge_images(task.sample(model.sampler, 200, seed=code, codes=code), judge)
+        majorities.append(int(np.bincount(probabilities.argmax(1), minlength=10).argmax()))
+    assert sorted(set(range(10)) - set(majorities)) == [2, 8]
+    assert majorities.count(9) == 2 and majorities.count(7) == 2
