@@ -503,9 +503,9 @@ def _sample_grid(weights_id, path):
 
     task, model = pretrained.task_for(weights_id), pretrained.build(weights_id)
     digits = [d for d in range(10) for _ in range(4)] if task.conditional else None
-    codes = [c for _ in range(4) for c in range(model.codes)] if model.codes else None  # a column per code
+    codes = [k % model.codes for k in range(40)] if model.codes else None  # a column per code
     images = task.sample(model.sampler, 40, seed=0, digits=digits, codes=codes)
-    save_grid(images, path, columns=10 if digits or codes else 8)
+    save_grid(images, path, columns=model.codes or (10 if digits else 8))
 
 
 def _forecast_plot(weights_id, path, data_dir):
