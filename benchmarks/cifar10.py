@@ -16,7 +16,8 @@ momentum 0.9, batch 128, weight decay 5e-3, one warm-up epoch at a tenth of the 
 random crops of the image padded by 4 pixels and horizontal flips. The learning rate is 0.1,
 except 0.01 for the two nets without batch normalisation (LeNet-5 and AlexNet), which diverge
 at 0.1. It runs on any Keras backend, on a GPU or the CPU; the catalog records the command, backend,
-machine and time per epoch of each shipped run.
+machine and time per epoch of each shipped run (the median over the epochs run on the machine it
+names: a run carried across sessions may have had other hosts, which `epoch_machines` lists).
 
 Keras's SGD decays weights apart from the gradient (each step takes `learning rate x weight decay`
 of every weight), while the papers' SGD (and PyTorch's) adds `weight decay x weight` to the
@@ -91,6 +92,16 @@ def prepare_data(cache):
     return task.settings["class_names"]
 
 
+def seconds_per_epoch(times, machines, machine):
+    """The median epoch time on `machine` (the warm-up epoch aside), the machine the catalog names.
+
+    A run carried across sessions may have run on other hosts before; their epochs (and those of
+    runs that predate `machines`, recorded as None) count only when `machine` ran none.
+    """
+    timed = [t for t, m in zip(times[1:], machines[1:]) if m == machine] or times[1:] or times
+    return round(float(np.median(timed)), 2), len(timed)
+
+
 def compact_copy(checkpoint, target):
     """Write the model's weights of `checkpoint`, without the optimizer's, as float16 to `target`."""
     import h5py
@@ -125,7 +136,7 @@ def train(model_name, args):
     optimizer = keras.optimizers.SGD(peak, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
     model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
     rng = np.random.default_rng(args.seed)
-    epochs, times, best_accuracy, momentum_resets = args.epochs, [], None, []
+    epochs, times, machines, best_accuracy, momentum_resets = args.epochs, [], [], None, []
     progress, last, history = out / "progress.json", out / "last.weights.h5", out / "history.csv"
     carried = pathlib.Path(args.carry) / model_name if args.carry else None
     with_optimizer = True
@@ -136,6 +147,7 @@ def train(model_name, args):
     if args.resume and progress.exists():
         state = json.loads(progress.read_text())
         epochs, times = state["epochs"], state["epoch_seconds"]
+        machines = state.get("epoch_machines", [None] * len(times))
         rng.bit_generator.state = state["rng"]
         momentum_resets = state.get("momentum_reset_after_epochs", []) + ([] if with_optimizer else [len(times)])
         rows = history.read_text().splitlines()[: len(times) + 1]  # drop an epoch logged after the saved state
@@ -170,6 +182,7 @@ def train(model_name, args):
         model.fit(augment(x, rng), y, batch_size=128, epochs=epoch + 1, initial_epoch=epoch, shuffle=True,
                   validation_data=(vx, vy), callbacks=callbacks, verbose=0)  # fmt: skip
         times.append(time.perf_counter() - began)
+        machines.append(args.machine)
         if epoch == 1 and args.deadline:
             left = args.deadline - (time.time() - args.started) - 30
             epochs = max(2, min(epochs, 2 + int(left // times[-1])))
@@ -177,8 +190,8 @@ def train(model_name, args):
         # written beside, then renamed into place: a run killed while saving keeps its last whole state
         model.save_weights(str(out / "partial.weights.h5"))
         os.replace(out / "partial.weights.h5", last)
-        state = {"epochs": epochs, "epoch_seconds": times, "rng": rng.bit_generator.state,
-                 "momentum_reset_after_epochs": momentum_resets}  # fmt: skip
+        state = {"epochs": epochs, "epoch_seconds": times, "epoch_machines": machines,
+                 "rng": rng.bit_generator.state, "momentum_reset_after_epochs": momentum_resets}  # fmt: skip
         (out / "progress.partial").write_text(json.dumps(state))
         os.replace(out / "progress.partial", progress)
         if carried:
@@ -206,9 +219,10 @@ def train(model_name, args):
               "backend": keras.backend.backend(),
               **({"momentum_reset_after_epochs": momentum_resets} if momentum_resets else {})}  # fmt: skip
     (out / "config.json").write_text(json.dumps(config, indent=2))
-    metrics = {"epochs": epochs, "seconds": round(sum(times), 1),
-               "seconds_per_epoch": round(float(np.median(times[1:] or times)), 2),
-               "epoch_seconds": [round(t, 3) for t in times], "parameters": model.count_params(),
+    median, timed = seconds_per_epoch(times, machines, args.machine)
+    metrics = {"epochs": epochs, "seconds": round(sum(times), 1), "seconds_per_epoch": median,
+               "epochs_timed": timed, "epoch_seconds": [round(t, 3) for t in times],
+               "epoch_machines": machines, "parameters": model.count_params(),
                "machine": args.machine, "concurrent_runs": args.concurrent}  # fmt: skip
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
 

@@ -39,6 +39,13 @@ def test_learning_rate_warms_up_then_decays():
     assert all(a > b for a, b in zip(rates[1:], rates[2:])) and rates[-1] < 0.05 * 0.1
 
 
+def test_seconds_per_epoch_are_those_of_the_machine_named():
+    """A run carried across hosts: the median is over the final host's epochs, the warm-up aside."""
+    times, machines = [900, 500, 510, 4000, 730, 740, 750], [None, None, None, None, "b", "b", "b"]
+    assert cifar10.seconds_per_epoch(times, machines, "b") == (740, 3)
+    assert cifar10.seconds_per_epoch(times, [None] * 7, "b") == (735, 6)  # runs before hosts were recorded
+
+
 def start_and_stop_a_worker(tmp_path, *options, state="runs"):
     """Start a LeNet-5 worker of 6 epochs on random images; kill it once `state` holds an epoch."""
     rng = np.random.default_rng(0)
@@ -74,6 +81,7 @@ def assert_finished(run):
     assert [row.split(",")[0] for row in history[1:]] == [str(e) for e in range(6)]
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["epochs"] == 6 and len(metrics["epoch_seconds"]) == 6
+    assert metrics["epoch_machines"] == ["test"] * 6 and metrics["epochs_timed"] == 5  # the warm-up aside
     assert not (run / "last.weights.h5").exists()
 
 

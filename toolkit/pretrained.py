@@ -303,7 +303,13 @@ def describe_machine():
                              capture_output=True, text=True, timeout=20).stdout.strip().splitlines()  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         gpu = []
-    return f"{platform.machine()}, {os.cpu_count()} CPU cores, " + (f"GPU {gpu[0]}" if gpu else "no GPU")
+    processor = platform.machine()
+    try:  # the model name: hosts of one architecture differ in speed (2 cores of one make take 1.5x another's time)
+        names = [line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")]
+        processor += f" {names[0]}" if names else ""
+    except OSError:
+        pass
+    return f"{processor}, {os.cpu_count()} CPU cores, " + (f"GPU {gpu[0]}" if gpu else "no GPU")
 
 
 def earlier_recipes(start_weights):
