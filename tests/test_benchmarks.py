@@ -46,6 +46,16 @@ def test_seconds_per_epoch_are_those_of_the_machine_named():
     assert cifar10.seconds_per_epoch(times, [None] * 7, "b") == (735, 6)  # runs before hosts were recorded
 
 
+def test_machines_that_share_a_name_are_told_apart_by_their_vector_unit():
+    from toolkit.pretrained import describe_machine, vector_extension
+
+    assert vector_extension("fpu sse2 avx avx2 avx512f avx512_bf16".split()) == " (AVX-512)"
+    assert vector_extension("fpu sse2 avx avx2".split()) == " (AVX2)"
+    assert vector_extension(["fpu", "sse2"]) == ""
+    if os.path.exists("/proc/cpuinfo") and "avx2" in open("/proc/cpuinfo").read():
+        assert "(AVX" in describe_machine()
+
+
 def start_and_stop_a_worker(tmp_path, *options, state="runs"):
     """Start a LeNet-5 worker of 6 epochs on random images; kill it once `state` holds an epoch."""
     rng = np.random.default_rng(0)
