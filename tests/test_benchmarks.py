@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import os
+import pathlib
 import shutil
 import signal
 import subprocess
@@ -52,7 +53,8 @@ def test_machines_that_share_a_name_are_told_apart_by_their_vector_unit():
     assert vector_extension("fpu sse2 avx avx2 avx512f avx512_bf16".split()) == " (AVX-512)"
     assert vector_extension("fpu sse2 avx avx2".split()) == " (AVX2)"
     assert vector_extension(["fpu", "sse2"]) == ""
-    if os.path.exists("/proc/cpuinfo") and "avx2" in open("/proc/cpuinfo").read():
+    cpuinfo = pathlib.Path("/proc/cpuinfo")
+    if cpuinfo.exists() and "avx2" in cpuinfo.read_text():
         assert "(AVX" in describe_machine()
 
 

@@ -304,7 +304,7 @@ def describe_machine():
     except (OSError, subprocess.SubprocessError):
         gpu = []
     processor = platform.machine()
-    try:  # hosts of one architecture differ in speed (2 cores of one make take 1.5x another's time)
+    try:  # hosts of one architecture differ much in speed (see vector_extension)
         info = {}
         for line in open("/proc/cpuinfo"):
             key, _, value = line.partition(":")
