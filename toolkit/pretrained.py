@@ -306,7 +306,7 @@ def describe_machine():
     processor = platform.machine()
     try:  # hosts of one architecture differ much in speed (see vector_extension)
         info = {}
-        for line in open("/proc/cpuinfo"):
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
             key, _, value = line.partition(":")
             info.setdefault(key.strip(), value.strip())
         processor += f" {info['model name']}" if info.get("model name") else ""
