@@ -1,6 +1,9 @@
-"""What every builder shares: input checks, the classifier head, and loading weights."""
+"""What every builder shares: input checks, the classifier head, loading weights, and running a
+model on a batch."""
 
 import os
+
+import numpy as np
 
 from toolkit._lazy import keras
 
@@ -71,3 +74,10 @@ def load_weights(model, weights):
         raise pretrained.WeightsError(f"{weights}: no such weights file")
 
     pretrained.load_into(model, weights)
+
+
+def predict_batch(model, batch):
+    """`model`'s outputs for one batch, as NumPy, through Keras's compiled predict step. On
+    TensorFlow that step is a graph, which on 2 CPU cores runs about 1.7x as fast as calling the
+    model eagerly (`benchmarks/inference.py`)."""
+    return np.asarray(model.predict_on_batch(batch))

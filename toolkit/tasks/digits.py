@@ -137,9 +137,11 @@ class DigitsTask:
         """Softmax outputs for (N, 28, 28, 1) digits."""
         import tensorflow as tf
 
+        from toolkit.models._common import predict_batch
+
         shape = model.input_shape[1:]
         data = tf.data.Dataset.from_tensor_slices(images).batch(batch_size).map(lambda a: self.adapt(a, shape))
-        return np.concatenate([np.asarray(model(batch, training=False)) for batch in data])
+        return np.concatenate([predict_batch(model, batch) for batch in data])
 
     def summary(self, result):
         """The numbers of an evaluation that go into the catalog."""

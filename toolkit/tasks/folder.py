@@ -254,7 +254,9 @@ class FolderTask:
 
     # -- answers ----------------------------------------------------------------------------------------
     def probabilities(self, model, images, batch_size=256):
-        out = [np.asarray(model(self._preprocess(images[i : i + batch_size]), training=False))
+        from toolkit.models._common import predict_batch
+
+        out = [predict_batch(model, self._preprocess(images[i : i + batch_size]))
                for i in range(0, len(images), batch_size)]  # fmt: skip
         return np.concatenate(out)
 

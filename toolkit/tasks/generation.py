@@ -115,6 +115,8 @@ class GenerationTask:
     def sample(self, generator, n, seed=0, digits=None, latents=None, codes=None):
         """`n` samples in [0, 1], shape (n, 28, 28); `digits` (one or n) for a conditional GAN,
         `codes` (one or n) for an InfoGAN."""
+        from toolkit.models._common import predict_batch
+
         z = self.latents(n, seed) if latents is None else latents
         if codes is not None:
             z = with_codes(generator, z, codes)
@@ -130,7 +132,7 @@ class GenerationTask:
         out = []
         for start in range(0, n, 500):
             part = [a[start : start + 500] for a in inputs] if isinstance(inputs, list) else inputs[start : start + 500]
-            out.append(np.asarray(generator(part, training=False))[..., 0])
+            out.append(predict_batch(generator, part)[..., 0])
         low, high = self.pixel_range()
         return np.clip((np.concatenate(out) - low) / (high - low), 0, 1)
 

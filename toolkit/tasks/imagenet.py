@@ -70,10 +70,12 @@ class ImageNetTask:
         return load_photo(path, self.settings["size"], self.settings["crop_fraction"])
 
     def probabilities(self, model, images, batch_size=32):
+        from toolkit.models._common import predict_batch
+
         out = []
         for start in range(0, len(images), batch_size):
             batch = preprocess(images[start : start + batch_size], self.settings["preprocessing"])
-            out.append(np.asarray(model(batch, training=False)))
+            out.append(predict_batch(model, batch))
         return np.concatenate(out)
 
     def answers(self, probabilities, top=5):

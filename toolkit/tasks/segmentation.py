@@ -184,6 +184,8 @@ class SegmentationTask:
     # -- answers ---------------------------------------------------------------------------------------------
     def predict_map(self, model, image):
         """Foreground probability of every pixel of an image of any size (overlap-tile strategy)."""
+        from toolkit.models._common import predict_batch
+
         tile, margin = self.settings["tile"], self.settings["margin"]
         step = tile - 2 * margin
         h, w = image.shape
@@ -192,7 +194,7 @@ class SegmentationTask:
         tiles = np.stack(
             [padded[j * step : j * step + tile, i * step : i * step + tile] for j in range(ny) for i in range(nx)]
         )[..., None]
-        out = np.concatenate([np.asarray(model(tiles[k : k + 8], training=False)) for k in range(0, len(tiles), 8)])
+        out = np.concatenate([predict_batch(model, tiles[k : k + 8]) for k in range(0, len(tiles), 8)])
         result = np.zeros((ny * step, nx * step), "float32")
         for k, prob in enumerate(out[..., 0]):
             j, i = divmod(k, nx)
