@@ -144,7 +144,9 @@ class GenerationTask:
 
     # -- quality -----------------------------------------------------------------------------------------
     def judge(self):
-        """(features model, probabilities model) of the shipped digit classifier."""
+        """(catalog id, model) of the shipped digit classifier; the model returns the features
+        (the input of its 'predictions' layer) and the class probabilities side by side, so
+        one pass gives both."""
         import keras
 
         from toolkit import pretrained
@@ -152,17 +154,17 @@ class GenerationTask:
         catalog = pretrained.load_catalog()
         weights_id = next(j for j in JUDGES if j in catalog)
         classifier = pretrained.build(weights_id)
-        features = keras.Model(classifier.inputs, classifier.get_layer("predictions").input)
-        return weights_id, classifier, features
+        both = keras.layers.Concatenate(name="features_and_probabilities")(
+            [classifier.get_layer("predictions").input, classifier.output]
+        )
+        return weights_id, keras.Model(classifier.inputs, both)
 
     def judge_images(self, images, judge):
         """Judge features and probabilities of (n, 28, 28) images in [0, 1]."""
         from toolkit.tasks.digits import DigitsTask
 
-        _, classifier, features = judge
-        digits = DigitsTask()
-        batch = images[..., None].astype("float32")
-        return digits.probabilities(features, batch), digits.probabilities(classifier, batch)
+        outputs = DigitsTask().probabilities(judge[1], images[..., None].astype("float32"))
+        return outputs[:, : -len(self.labels)], outputs[:, -len(self.labels) :]
 
     @staticmethod
     def frechet_distance(a, b):
