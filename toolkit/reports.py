@@ -232,14 +232,21 @@ def _replace_block(text, start_marker, end_marker, body):
     return text[: start + len(start_marker)] + "\n" + body + "\n" + text[end:]
 
 
-def update_readme(path, params):
-    """Replace the generated tables between the README's markers; returns the new text."""
+def update_readme(path):
+    """Replace the generated tables between the README's markers; returns the new text. The
+    markers are looked for before any model is measured, so a file without them fails at once."""
     text = open(path).read()
+    blocks = (
+        (README_START, README_END, lambda: readme_models_table(params_report())),
+        (WEIGHTS_START, WEIGHTS_END, readme_weights_table),
+    )
     try:
-        text = _replace_block(text, README_START, README_END, readme_models_table(params))
-        text = _replace_block(text, WEIGHTS_START, WEIGHTS_END, readme_weights_table())
+        for start, end, _ in blocks:
+            _replace_block(text, start, end, "")
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from None
+    for start, end, table in blocks:
+        text = _replace_block(text, start, end, table())
     with open(path, "w") as f:
         f.write(text)
     return text

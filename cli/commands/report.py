@@ -49,9 +49,9 @@ def params(pattern, output, force, fmt):
 @click.argument("readme", type=click.Path(exists=True, dir_okay=False), default="README.md")
 def readme(readme):
     """Regenerate the model table in README between its markers (from the params report)."""
-    from toolkit.reports import params_report, update_readme
+    from toolkit.reports import update_readme
 
-    update_readme(readme, params_report())
+    update_readme(readme)
     click.echo(f"updated {readme}", err=True)
 
 
