@@ -50,7 +50,7 @@ def forecast_figure(task, model, future, path):
     ax.plot(y.index[:test_start], y.to_numpy()[:test_start], color="black", lw=1, label="history")
     ax.plot(y.index[test_start:], y.to_numpy()[test_start:], color="tab:green", lw=1.5, label="held-out truth")
     h = task.settings["horizon"]
-    rolling = task.rolling_forecasts(lambda x: np.asarray(model(x, training=False)), test_start, end)
+    rolling = task.rolling_forecasts(model, test_start, end)
     origins = y.index[task.first_origin(test_start) : end - h + 1]
     ax.plot(origins, rolling[:, 0], color="tab:orange", lw=1.2, ls="--", label="model, one step ahead")
     ax.plot(future["time"], future["forecast"], color="tab:blue", lw=1.5, label="forecast")

@@ -210,13 +210,15 @@ class ForecastingTask:
         return train.prefetch(tf.data.AUTOTUNE), val
 
     # -- answers -------------------------------------------------------------------------------------
-    def rolling_forecasts(self, predict, start, end, data_dir=None):
-        """Forecasts (origins, horizon) in the series' units from each origin in [start, end - horizon]."""
+    def rolling_forecasts(self, model, start, end, data_dir=None):
+        """`model`'s forecasts (origins, horizon) in the series' units from each origin in [start, end - horizon]."""
+        from toolkit.models._common import predict_batch
+
         s, o = self.settings, self.offset
         values = self.scaled(data_dir)
         target = self.series(data_dir).target_index
         x, _ = windows(values, s["lookback"], s["horizon"], target_index=target, start=start - o, end=end - o)
-        deltas = self.scaler(data_dir).inverse(predict(x), target)
+        deltas = self.scaler(data_dir).inverse(predict_batch(model, x), target)
         z = self.log(self.series(data_dir).values[:, target])
         origins = range(self.first_origin(start), end - s["horizon"] + 1)
         forecasts = np.array([self.integrate(z[:t], row) for t, row in zip(origins, deltas)])
@@ -289,12 +291,9 @@ class ForecastingTask:
         start = test_start if split == "test" else val_start
         stop = end if split == "test" else test_start
 
-        def predict(x):
-            return np.asarray(model(x, training=False))
-
         truth = self.truth(start, stop, data_dir)
         scale = self.mase_scale(data_dir)
-        rows = {"model": self.metrics(self.rolling_forecasts(predict, start, stop, data_dir), truth, scale)}
+        rows = {"model": self.metrics(self.rolling_forecasts(model, start, stop, data_dir), truth, scale)}
         for name, forecast in self.baselines(start, stop, data_dir).items():
             rows[name] = self.metrics(forecast, truth, scale)
         return {
@@ -321,10 +320,7 @@ class ForecastingTask:
         """Spread of the validation errors per forecast step (for prediction intervals)."""
         val_start, test_start, _ = self.bounds(data_dir)
 
-        def predict(x):
-            return np.asarray(model(x, training=False))
-
-        errors = self.rolling_forecasts(predict, val_start, test_start, data_dir) - self.truth(
+        errors = self.rolling_forecasts(model, val_start, test_start, data_dir) - self.truth(
             val_start, test_start, data_dir
         )
         return errors.std(axis=0).tolist()
@@ -336,6 +332,8 @@ class ForecastingTask:
         residuals (their spread grows with the square root of the recursions).
         """
         import pandas as pd
+
+        from toolkit.models._common import predict_batch
 
         s = self.settings
         series = self.series(data_dir)
@@ -360,7 +358,7 @@ class ForecastingTask:
                 window = self.scaled(data_dir)[-s["lookback"] :]
             else:
                 window = window[:, None]
-            deltas = scaler.inverse(np.asarray(model(window[None].astype("float32"), training=False))[0], target)
+            deltas = scaler.inverse(predict_batch(model, window[None].astype("float32"))[0], target)
             made += self.integrate(list(extended), deltas)
         made = np.array(made[:steps])
         forecast = np.exp(made) if s["log_scale"] else made
