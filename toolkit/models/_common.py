@@ -78,6 +78,6 @@ def load_weights(model, weights):
 
 def predict_batch(model, batch):
     """`model`'s outputs for one batch, as NumPy, through Keras's compiled predict step. On
-    TensorFlow that step is a graph, which on 2 CPU cores runs about 1.7x as fast as calling the
+    TensorFlow that step is a graph, which on 2 CPU cores runs 1.5-2x as fast as calling the
     model eagerly (`benchmarks/inference.py`)."""
     return np.asarray(model.predict_on_batch(batch))
