@@ -39,7 +39,8 @@ def test_images(weights_id, count):
 
 
 def images_per_second(run, batches, repeats):
-    run(batches[0])  # tracing and warm-up
+    run(batches[0])  # warm-up; predict_batch runs a model's first batch eagerly,
+    run(batches[0])  # and builds its graph on the second
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
