@@ -22,9 +22,9 @@ from toolkit import pretrained  # noqa: E402
 from toolkit.models._common import predict_batch  # noqa: E402
 
 
-def test_images(weights_id, count):
-    """`count` real test inputs for the entry, as its task feeds them to the model, and the
-    task's batch size."""
+def real_inputs(weights_id, model, count):
+    """`count` real test inputs for the entry's `model`, as its task feeds them, and the task's
+    batch size."""
     task = pretrained.task_for(weights_id)
     if weights_id == "unet.nuclei":
         images, _ = task.split(None, "validation")
@@ -33,7 +33,7 @@ def test_images(weights_id, count):
         return np.stack((tiles * (count // len(tiles) + 1))[:count])[..., None].astype("float32"), 8
     if weights_id == "digits.best":
         images, _ = task.load("test", limit=count)
-        return np.asarray(task.adapt(images, pretrained.build(weights_id).input_shape[1:])), 512
+        return np.asarray(task.adapt(images, model.input_shape[1:])), 512
     images, _ = task._load(task.pairs()["test"][:count])
     return task._preprocess(images), 256
 
@@ -53,7 +53,7 @@ def images_per_second(run, batches, repeats):
 def compare(weights_id, count, repeats):
     """One line: both ways' images/second on the same batches, their ratio and largest difference."""
     model = pretrained.build(weights_id)
-    inputs, batch_size = test_images(weights_id, count)
+    inputs, batch_size = real_inputs(weights_id, model, count)
     batches = [inputs[i : i + batch_size] for i in range(0, len(inputs), batch_size)]
 
     def eager(batch):
