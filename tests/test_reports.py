@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from cli.main import toolkit as cli
 from tests.conftest import ROOT
-from toolkit.reports import HISTORY, _cifar_ranking_text, _plain_vs_residual_text
+from toolkit.reports import HISTORY, _cifar_ranking_text, _plain_vs_residual_text, measure
 
 
 def run(*args):
@@ -85,7 +85,13 @@ def test_cifar_ranking_text_names_each_break_of_the_historical_order():
     assert "fewer epochs and it was trained with less weight decay" in _cifar_ranking_text(frame)
     frame["weight decay"] = 5e-4
     frame.loc[2, "epochs"] = 90
-    assert "explained neither by the budget nor by the test set's sampling error" in _cifar_ranking_text(frame)
+    assert "explained neither by the budget, the computation per image nor the test set's sampling error" in (
+        _cifar_ranking_text(frame)
+    )
+    frame["CIFAR-10 MACs"] = [1e6, 40e6, 20e6, 20e6]  # resnet20 does half of alexnet_cifar's multiply-adds
+    assert "it does 50% of the older net's multiply-adds per image (20 M against 40 M)" in _cifar_ranking_text(frame)
+    frame["CIFAR-10 MACs"] = [1e6, 40e6, 21e6, 20e6]
+    assert "multiply-adds" not in _cifar_ranking_text(frame)
     frame.loc[2, "CIFAR-10 test error"] = 0.16
     assert "fewer epochs" not in (text := _cifar_ranking_text(frame))
     assert "its gap of 1.00 points is under two standard errors (1.02 points), so not significant" in text
@@ -96,16 +102,21 @@ def test_cifar_ranking_text_names_each_break_of_the_historical_order():
 
 
 def test_the_shipped_cifar10_nets_show_the_resnet_papers_finding():
-    """As the README says: seven families share one budget, and with it the deeper plain net ends
+    """As the README says: eight families share one budget, and with it the deeper plain net ends
     with higher training and test error than the shallower one, and the deeper residual net with
     lower (He et al. 2016, Figure 6). The test errors are recomputed in test_weights.py."""
     from toolkit import pretrained
 
     catalog = pretrained.load_catalog()
-    shared = ("lenet5", "alexnet_cifar", "vgg11_cifar", "plain20", "plain56", "resnet20", "resnet56")
+    shared = ("lenet5", "alexnet_cifar", "vgg11_cifar", "googlenet_cifar", "plain20", "plain56", "resnet20", "resnet56")
     entries = {arch: catalog[f"{arch}.cifar10"] for arch in shared}
     assert len({(e["recipe"]["epochs"], e["recipe"]["recipe"]["weight_decay"]) for e in entries.values()}) == 1
     test_error = {arch: entry["metrics"]["cifar10/test"]["error"] for arch, entry in entries.items()}
     train_error = {arch: 1 - entry["history"]["accuracy"][-1] for arch, entry in entries.items()}
     for error in (test_error, train_error):
         assert error["plain56"] > error["plain20"] and error["resnet56"] < error["resnet20"]
+    # The README: the older GoogLeNet ends lowest, and does the most multiply-adds per image.
+    assert min(test_error, key=test_error.get) == "googlenet_cifar"
+    macs = {arch: round(measure(arch, input_shape=(32, 32, 3), num_classes=10)[1] / 1e6) for arch in shared}
+    assert (macs["googlenet_cifar"], macs["resnet56"], macs["resnet20"]) == (363, 125, 41)
+    assert max(macs, key=macs.get) == "googlenet_cifar"

@@ -102,11 +102,12 @@ def count_macs(model):
 
 
 @functools.cache
-def measure(name):
-    """(parameters, multiply-adds) of a registered model with its default arguments, built once per process."""
+def measure(name, **build):
+    """(parameters, multiply-adds) of a registered model built with `build` (hashable values; its defaults
+    when empty), built once per process."""
     from toolkit import registry
 
-    model = registry.build_model(name)
+    model = registry.build_model(name, **build)
     counts = model.count_params(), count_macs(model)
     keras.backend.clear_session()
     return counts
@@ -362,8 +363,10 @@ def history_report():
             (metrics,) = cifar["metrics"].values()
             recipe = cifar["recipe"]
             runs = recipe.get("concurrent_runs")
+            build = {key: tuple(v) if isinstance(v, list) else v for key, v in cifar["build"].items()}
             row |= {
                 "CIFAR-10 parameters": cifar["params"],
+                "CIFAR-10 MACs": measure(cifar_arch, **build)[1],
                 "CIFAR-10 test error": metrics["error"],
                 "CIFAR-10 test images": metrics["images"],
                 "epochs": recipe["epochs"],
@@ -374,7 +377,15 @@ def history_report():
             }
         rows.append(row)
     frame = pd.DataFrame(rows)
-    for column in ("ILSVRC place", "published parameters", "parameters", "MACs", "CIFAR-10 parameters", "epochs"):
+    for column in (
+        "ILSVRC place",
+        "published parameters",
+        "parameters",
+        "MACs",
+        "CIFAR-10 parameters",
+        "CIFAR-10 MACs",
+        "epochs",
+    ):
         frame[column] = frame[column].astype("Int64")
     return frame
 
@@ -596,14 +607,17 @@ def _plain_vs_residual_text(curves):
 
 def _cifar_ranking_text(cifar):
     """Where the measured CIFAR-10 errors break the historical order (plain nets left out), and
-    whether the training budget or the test set's sampling error explains it.
+    whether the training budget, the computation per image or the test set's sampling error explains it.
+
+    The same epochs are not the same computation: a newer net that does at most half the older one's
+    multiply-adds per image got less of it.
 
     The sampling error is that of a two-proportion test: a gap under two standard errors of the
     difference of two error rates, each measured on its test images, is not significant.
     """
     named = cifar.drop(columns=["model"], errors="ignore")  # the ImageNet model; the CIFAR-10 one replaces it
     named = named.rename(columns={"CIFAR-10 model": "model", "CIFAR-10 test error": "error",
-                                  "CIFAR-10 test images": "images"})  # fmt: skip
+                                  "CIFAR-10 test images": "images", "CIFAR-10 MACs": "macs"})  # fmt: skip
     rows = [r for r in named.to_dict("records") if not r["model"].startswith("plain")]
     lines = []
     for later in rows:
@@ -612,12 +626,19 @@ def _cifar_ranking_text(cifar):
                 reasons = ["it trained for fewer epochs"] if later["epochs"] < earlier["epochs"] else []
                 if later.get("weight decay", 0) < earlier.get("weight decay", 0):
                     reasons.append("it was trained with less weight decay")
+                if later.get("macs") and 2 * later["macs"] <= earlier["macs"]:
+                    reasons.append(f"it does {later['macs'] / earlier['macs']:.0%} of the older net's multiply-adds per"
+                                   f" image ({later['macs'] / 1e6:.0f} M against {earlier['macs'] / 1e6:.0f} M), so the"
+                                   " same epochs gave it less computation")  # fmt: skip
                 gap = later["error"] - earlier["error"]
                 noise = 2 * sum(r["error"] * (1 - r["error"]) / r["images"] for r in (later, earlier)) ** 0.5
                 if gap < noise:
                     reasons.append(f"its gap of {100 * gap:.2f} points is under two standard errors"
                                    f" ({100 * noise:.2f} points), so not significant")  # fmt: skip
-                reason = " and ".join(reasons) or "explained neither by the budget nor by the test set's sampling error"
+                unexplained = (
+                    "explained neither by the budget, the computation per image nor the test set's sampling error"
+                )
+                reason = " and ".join(reasons) or unexplained
                 lines.append(
                     f"- `{later['model']}` ({later['year']}, {later['error']:.2%} after {later['epochs']} epochs) is"
                     f" worse than the older `{earlier['model']}` ({earlier['year']}, {earlier['error']:.2%} after"
@@ -640,7 +661,7 @@ def reports_readme(frames, curves, figures):
     imagenet_columns = ["year", "network", "developers", "ILSVRC place", "ILSVRC top-5 error (challenge entry)",
                         "top-5 error (single model, published)", "published parameters", "model", "input",
                         "parameters", "MACs"]  # fmt: skip
-    cifar_columns = ["year", "network", "CIFAR-10 model", "CIFAR-10 parameters", "CIFAR-10 test error",
+    cifar_columns = ["year", "network", "CIFAR-10 model", "CIFAR-10 parameters", "CIFAR-10 MACs", "CIFAR-10 test error",
                      "CIFAR-10 published test error", "epochs", "weight decay", "training seconds per epoch",
                      "training machine", "inference images/s (CPU)"]  # fmt: skip
     percent = ("ILSVRC top-5 error (challenge entry)", "top-5 error (single model, published)", "CIFAR-10 test error",
