@@ -81,8 +81,8 @@ def predict_batch(model, batch):
     """`model`'s outputs for one batch, as NumPy, through Keras's compiled predict step. On
     TensorFlow that step is a graph, which on 2 CPU cores runs 1.5-2x as fast as calling the
     model eagerly (`benchmarks/inference.py`). The first batch a model is given still runs
-    eagerly: building the graph costs more than one batch saves (about 3 s against 1 s for one
-    ResNet-50 photo), so predicting a single image stays quick."""
+    eagerly: building the graph costs more than one batch saves, so predicting a single
+    image stays quick."""
     if model not in _SEEN:
         _SEEN.add(model)
         return np.asarray(model(batch, training=False))
