@@ -102,13 +102,14 @@ def test_cifar_ranking_text_names_each_break_of_the_historical_order():
 
 
 def test_the_shipped_cifar10_nets_show_the_resnet_papers_finding():
-    """As the README says: eight families share one budget, and with it the deeper plain net ends
+    """As the README says: all nine families share one budget, and with it the deeper plain net ends
     with higher training and test error than the shallower one, and the deeper residual net with
     lower (He et al. 2016, Figure 6). The test errors are recomputed in test_weights.py."""
     from toolkit import pretrained
 
     catalog = pretrained.load_catalog()
-    shared = ("lenet5", "alexnet_cifar", "vgg11_cifar", "googlenet_cifar", "plain20", "plain56", "resnet20", "resnet56")
+    shared = ("lenet5", "alexnet_cifar", "vgg11_cifar", "vgg16_cifar", "googlenet_cifar", "plain20", "plain56", "resnet20",
+              "resnet56")  # fmt: skip
     entries = {arch: catalog[f"{arch}.cifar10"] for arch in shared}
     assert len({(e["recipe"]["epochs"], e["recipe"]["recipe"]["weight_decay"]) for e in entries.values()}) == 1
     test_error = {arch: entry["metrics"]["cifar10/test"]["error"] for arch, entry in entries.items()}
