@@ -326,8 +326,8 @@ def history_report():
     Published columns come from the registry (REFERENCE.md); challenge (ensemble) and single-model
     errors stay in separate columns. Parameters and multiply-adds are `params_report`'s, measured
     on each builder at its native input (ImageNet size, except LeNet-5's 32x32); the CIFAR-10
-    columns are the catalog's measured test errors, training times and CPU inference speed of the
-    small-input variants.
+    columns are the catalog's measured test errors, last-epoch training errors, training times and
+    CPU inference speed of the small-input variants.
     """
     from toolkit import pretrained, registry
 
@@ -364,10 +364,13 @@ def history_report():
             recipe = cifar["recipe"]
             runs = recipe.get("concurrent_runs")
             build = {key: tuple(v) if isinstance(v, list) else v for key, v in cifar["build"].items()}
+            accuracy = cifar.get("history", {}).get("accuracy")
             row |= {
                 "CIFAR-10 parameters": cifar["params"],
                 "CIFAR-10 MACs": measure(cifar_arch, **build)[1],
                 "CIFAR-10 test error": metrics["error"],
+                # the last epoch's error on its (augmented) training batches, to the catalog's precision
+                "CIFAR-10 training error": round(1 - accuracy[-1], 4) if accuracy else None,
                 "CIFAR-10 test images": metrics["images"],
                 "epochs": recipe["epochs"],
                 "weight decay": recipe.get("recipe", {}).get("weight_decay"),
@@ -384,6 +387,7 @@ def history_report():
         "MACs",
         "CIFAR-10 parameters",
         "CIFAR-10 MACs",
+        "CIFAR-10 test images",
         "epochs",
     ):
         frame[column] = frame[column].astype("Int64")
@@ -662,10 +666,10 @@ def reports_readme(frames, curves, figures):
                         "top-5 error (single model, published)", "published parameters", "model", "input",
                         "parameters", "MACs"]  # fmt: skip
     cifar_columns = ["year", "network", "CIFAR-10 model", "CIFAR-10 parameters", "CIFAR-10 MACs", "CIFAR-10 test error",
-                     "CIFAR-10 published test error", "epochs", "weight decay", "training seconds per epoch",
+                     "CIFAR-10 training error", "CIFAR-10 published test error", "epochs", "weight decay", "training seconds per epoch",
                      "training machine", "inference images/s (CPU)"]  # fmt: skip
     percent = ("ILSVRC top-5 error (challenge entry)", "top-5 error (single model, published)", "CIFAR-10 test error",
-               "CIFAR-10 published test error", "error")  # fmt: skip
+               "CIFAR-10 training error", "CIFAR-10 published test error", "error")  # fmt: skip
     averaged = ", ".join(f"`{k}`" for k, v in pretrained.load_catalog().items() if v.get("build", {}).get("ema"))
     parts = [
         "# The history of neural networks, measured",
