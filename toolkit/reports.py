@@ -666,8 +666,8 @@ def reports_readme(frames, curves, figures):
                         "top-5 error (single model, published)", "published parameters", "model", "input",
                         "parameters", "MACs"]  # fmt: skip
     cifar_columns = ["year", "network", "CIFAR-10 model", "CIFAR-10 parameters", "CIFAR-10 MACs", "CIFAR-10 test error",
-                     "CIFAR-10 training error", "CIFAR-10 published test error", "epochs", "weight decay", "training seconds per epoch",
-                     "training machine", "inference images/s (CPU)"]  # fmt: skip
+                     "CIFAR-10 training error", "CIFAR-10 published test error", "epochs", "weight decay",
+                     "training seconds per epoch", "training machine", "inference images/s (CPU)"]  # fmt: skip
     percent = ("ILSVRC top-5 error (challenge entry)", "top-5 error (single model, published)", "CIFAR-10 test error",
                "CIFAR-10 training error", "CIFAR-10 published test error", "error")  # fmt: skip
     catalog = pretrained.load_catalog()
