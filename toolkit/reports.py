@@ -670,8 +670,7 @@ def reports_readme(frames, curves, figures):
                      "training seconds per epoch", "training machine", "inference images/s (CPU)"]  # fmt: skip
     percent = ("ILSVRC top-5 error (challenge entry)", "top-5 error (single model, published)", "CIFAR-10 test error",
                "CIFAR-10 training error", "CIFAR-10 published test error", "error")  # fmt: skip
-    catalog = pretrained.load_catalog()
-    averaged = ", ".join(f"`{k}`" for k, v in catalog.items() if v.get("build", {}).get("ema"))
+    averaged = ", ".join(f"`{k}`" for k, v in pretrained.load_catalog().items() if v.get("build", {}).get("ema"))
     parts = [
         "# The history of neural networks, measured",
         "",
@@ -747,16 +746,11 @@ def reports_readme(frames, curves, figures):
         "",
         *[f"![{f}](figures/{f})" for f in figures if f.startswith("samples-")],
         "",
-        *[
-            line
-            for weights_id, item in catalog.items()
-            if f"samples-{weights_id}.png" in figures and item["arch"] == "infogan"
-            for line in (
-                f"`{weights_id}`'s grid has one column per learned code (codes 0 to"
-                f" {item['build'].get('codes', 10) - 1}, left to right).",
-                "",
-            )
-        ],
+        *(
+            ["InfoGAN's grid has one column per learned code (code 0 first, left to right).", ""]
+            if any(f.startswith("samples-infogan") for f in figures)
+            else []
+        ),  # fmt: skip
         "## 7. Recurrent forecasters",
         "",
         _markdown(frames["forecasting"]),
