@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from cli.main import toolkit as cli
 from tests.conftest import ROOT
-from toolkit.reports import HISTORY, _cifar_ranking_text, _plain_vs_residual_text, measure
+from toolkit.reports import HISTORY, _cifar_ranking_text, _plain_vs_residual_text, _published_gap_text, measure
 
 
 def run(*args):
@@ -99,6 +99,27 @@ def test_cifar_ranking_text_names_each_break_of_the_historical_order():
     assert "explained neither" in _cifar_ranking_text(frame)
     frame.loc[2, "CIFAR-10 test error"] = 0.09
     assert _cifar_ranking_text(frame).startswith("Every family ranks as the history suggests")
+
+
+def test_published_gap_text_sets_each_error_beside_its_papers():
+    frame = pd.DataFrame({"epochs": [40, 40, 40], "CIFAR-10 model": ["vgg11_cifar", "resnet20", "resnet56"],
+                          "CIFAR-10 test error": [0.14, 0.135, None],
+                          "CIFAR-10 published test error": [None, 0.0875, 0.0697],
+                          "CIFAR-10 published epochs": [None, 164, 164]})  # fmt: skip
+    assert _published_gap_text(frame) == (
+        "Against the published errors, measured on the original images:\n\n"
+        "- `resnet20`: 13.50% after 40 epochs, against the paper's 8.75% after about 164 (24% of its epochs)."
+    )  # vgg11_cifar has no published error, resnet56 no measured one
+    assert _published_gap_text(frame.iloc[:1]) == ""
+
+
+def test_the_resnet_papers_cifar10_schedule():
+    """He et al. 2016, section 4.2: 64k iterations of mini-batches of 128, on the 50k training images."""
+    from toolkit import registry
+
+    for name in ("resnet20", "resnet56"):
+        assert registry.model_info(name).published_epochs == {"cifar10": 164}
+    assert registry.model_info("plain20").published_epochs == {}
 
 
 def test_the_shipped_cifar10_nets_show_the_resnet_papers_finding():

@@ -19,8 +19,8 @@ class ModelInfo:
     """Published facts about one registered network.
 
     `published_params` and `published_macs` are the figures of REFERENCE.md (for one image at
-    `input_shape`); `min_input_size` is the smallest image side the builder accepts; `errors` maps a benchmark name to a published error; `variant` says how the
-    builder departs from the paper.
+    `input_shape`); `min_input_size` is the smallest image side the builder accepts; `errors` maps a benchmark name to a published error; `published_epochs` maps a
+    benchmark name to the epochs of the run behind that error; `variant` says how the builder departs from the paper.
     """
 
     name: str
@@ -35,6 +35,7 @@ class ModelInfo:
     published_macs: float = None
     params_basis: str = ""
     errors: dict = dataclasses.field(default_factory=dict)
+    published_epochs: dict = dataclasses.field(default_factory=dict)
     variant: str = ""
     builder: object = None
 

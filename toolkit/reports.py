@@ -358,6 +358,7 @@ def history_report():
         row |= {
             "CIFAR-10 model": cifar_arch,
             "CIFAR-10 published test error": cifar_info.errors.get("cifar10_test_error") if cifar_info else None,
+            "CIFAR-10 published epochs": cifar_info.published_epochs.get("cifar10") if cifar_info else None,
         }
         if cifar:
             (metrics,) = cifar["metrics"].values()
@@ -388,6 +389,7 @@ def history_report():
         "CIFAR-10 parameters",
         "CIFAR-10 MACs",
         "CIFAR-10 test images",
+        "CIFAR-10 published epochs",
         "epochs",
     ):
         frame[column] = frame[column].astype("Int64")
@@ -653,6 +655,18 @@ def _cifar_ranking_text(cifar):
     return "Out of the historical order:\n\n" + "\n".join(lines)
 
 
+def _published_gap_text(cifar):
+    """How far each measured CIFAR-10 error is from its paper's, beside the two runs' epochs."""
+    published = cifar.dropna(subset=["CIFAR-10 published test error", "CIFAR-10 test error"])
+    lines = [
+        f"- `{r['CIFAR-10 model']}`: {r['CIFAR-10 test error']:.2%} after {r['epochs']} epochs, against the paper's"
+        f" {r['CIFAR-10 published test error']:.2%} after about {r['CIFAR-10 published epochs']:.0f}"
+        f" ({r['epochs'] / r['CIFAR-10 published epochs']:.0%} of its epochs)."
+        for r in published.to_dict("records")
+    ]
+    return "Against the published errors, measured on the original images:\n\n" + "\n".join(lines) if lines else ""
+
+
 def reports_readme(frames, curves, figures):
     """reports/README.md: the history of the networks told by the measured tables and figures."""
     from toolkit import pretrained
@@ -705,12 +719,13 @@ def reports_readme(frames, curves, figures):
         "Small-input variants (32x32; how each departs from its original is in `toolkit summary MODEL` and the"
         " registry), trained with one seeded recipe by `benchmarks/cifar10.py` (each run's epochs and weight"
         " decay are in the table); test error on the 10,000 test"
-        " images (JPEG copies, so a little above the published figures).",
+        " images (JPEG copies of the originals the papers used).",
         "",
         _markdown(cifar, cifar_columns, percent),
         "",
     ]
     parts += [_cifar_ranking_text(cifar), ""]
+    parts += [gap, ""] if (gap := _published_gap_text(cifar)) else []
     if len(epochs) > 1:
         parts += [f"Not yet a fair comparison: the runs got different numbers of epochs ({', '.join(map(str, epochs))})"
                   "; the table says how many each got and on which machine.", ""]  # fmt: skip
