@@ -51,7 +51,7 @@ def test_models_formats():
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert [r["name"] for r in rows] == ["vgg11", "vgg13", "vgg16", "vgg19"]
-    assert rows[2]["parameters"] == 138_357_544
+    assert rows[2]["published parameters"] == 138_357_544
     result = run("models", "--task", "segmentation", "--format", "csv")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1].startswith("unet,")
