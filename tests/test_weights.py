@@ -135,7 +135,7 @@ def test_weights_cli():
     assert {row["id"] for row in json.loads(result.output)} == set(pretrained.load_catalog())
     import toolkit as api
 
-    assert api.list_weights("resnet*", task="folder") == ["resnet20.cifar10", "resnet56.cifar10"]
+    assert api.list_weights("resnet*.cifar10", task="folder") == ["resnet20.cifar10", "resnet56.cifar10"]
     result = CliRunner().invoke(toolkit, ["weights", "list", "*.cifar10", "--format", "json"])
     ids = [row["id"] for row in json.loads(result.output)]
     assert "resnet20.cifar10" in ids and all(i.endswith(".cifar10") for i in ids)
