@@ -127,6 +127,21 @@ def test_the_resnet_papers_cifar10_schedule():
     assert registry.model_info("plain20").published_epochs == {}
 
 
+def test_resnet20_on_the_papers_schedule_beats_the_shared_budget():
+    """The shipped 164-epoch run differs from the 40-epoch one only in length, and ends nearer the paper."""
+    import toolkit
+    from toolkit import pretrained, registry
+
+    catalog = pretrained.load_catalog()
+    shared, longer = catalog["resnet20.cifar10"], catalog["resnet20.cifar10_164ep"]
+    assert longer["recipe"]["epochs"] == registry.model_info("resnet20").published_epochs["cifar10"]
+    assert longer["recipe"]["recipe"] == shared["recipe"]["recipe"]
+    error = {item["recipe"]["epochs"]: item["metrics"]["cifar10/test"]["error"] for item in (shared, longer)}
+    assert registry.model_info("resnet20").errors["cifar10_test_error"] < error[164] < error[40]
+    model = toolkit.build_model("resnet20", weights="cifar10_164ep")
+    assert model.count_params() == longer["params"]
+
+
 def test_the_shipped_cifar10_nets_show_the_resnet_papers_finding():
     """As the README says: all nine families share one budget, and with it the deeper plain net ends
     with higher training and test error than the shallower one, and the deeper residual net with
