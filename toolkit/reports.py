@@ -658,7 +658,7 @@ def _cifar_ranking_text(cifar):
 def _published_gap_text(cifar, longer=None):
     """How far each measured CIFAR-10 error is from its paper's, beside the two runs' epochs.
 
-    `longer` maps a model to a catalog entry of its trained for longer than the shared budget
+    `longer` maps a model to the `(id, catalog entry)` of its run longer than the shared budget
     (`arch.cifar10_<epochs>ep`), whose error is set beside the others.
     """
     published = cifar.dropna(subset=["CIFAR-10 published test error", "CIFAR-10 test error"])
