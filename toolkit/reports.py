@@ -693,7 +693,8 @@ def reports_readme(frames, curves, figures):
                      "training seconds per epoch", "training machine", "inference images/s (CPU)"]  # fmt: skip
     percent = ("ILSVRC top-5 error (challenge entry)", "top-5 error (single model, published)", "CIFAR-10 test error",
                "CIFAR-10 training error", "CIFAR-10 published test error", "error")  # fmt: skip
-    averaged = ", ".join(f"`{k}`" for k, v in pretrained.load_catalog().items() if v.get("build", {}).get("ema"))
+    catalog = pretrained.load_catalog()
+    averaged = ", ".join(f"`{k}`" for k, v in catalog.items() if v.get("build", {}).get("ema"))
     parts = [
         "# The history of neural networks, measured",
         "",
@@ -734,7 +735,7 @@ def reports_readme(frames, curves, figures):
         "",
     ]
     parts += [_cifar_ranking_text(cifar), ""]
-    longer = {item["arch"]: (weights_id, item) for weights_id, item in pretrained.load_catalog().items()
+    longer = {item["arch"]: (weights_id, item) for weights_id, item in catalog.items()
               if weights_id.startswith(f"{item['arch']}.cifar10_")}  # fmt: skip
     parts += [gap, ""] if (gap := _published_gap_text(cifar, longer)) else []
     if len(epochs) > 1:
