@@ -157,6 +157,48 @@ def test_moving_average_of_the_generator(tmp_path):
     assert plain.generator_ema is None and plain.sampler is plain.generator
 
 
+R1_STEP = """
+import numpy as np, keras
+from toolkit.models._adversarial import GAN
+
+def linear_gan(r1):
+    keras.utils.set_random_seed(0)
+    z = keras.Input((4,))
+    generator = keras.Model(z, keras.layers.Reshape((28, 28, 1))(keras.layers.Dense(784, activation="tanh")(z)))
+    image = keras.Input((28, 28, 1))
+    discriminator = keras.Model(image, keras.layers.Dense(1)(keras.layers.Flatten()(image)))
+    model = GAN(generator, discriminator, 4, r1=r1, seed=0)
+    model.build()
+    model.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1))
+    return model
+
+images = np.random.default_rng(0).uniform(-1, 1, (8, 28, 28, 1)).astype("float32")
+plain, penalised = linear_gan(0.0), linear_gan(2.0)
+w = plain.discriminator.layers[-1].kernel.numpy()
+np.testing.assert_array_equal(w, penalised.discriminator.layers[-1].kernel.numpy())
+logs = [m.fit(images, batch_size=8, epochs=1, verbose=0, shuffle=False).history["d_loss"][0] for m in (plain, penalised)]
+# a linear discriminator's slope is its kernel everywhere: the penalty is r1 / 2 * |w|^2, its gradient r1 * w
+np.testing.assert_allclose(logs[1] - logs[0], (w**2).sum(), rtol=1e-4)
+step = penalised.discriminator.layers[-1].kernel.numpy() - plain.discriminator.layers[-1].kernel.numpy()
+np.testing.assert_allclose(step, -0.1 * 2.0 * w, rtol=1e-3, atol=1e-7)
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_r1_penalty(backend):
+    """With r1=gamma the discriminator also minimises gamma/2 * E|grad_x D(x)|^2 on real images:
+    for a linear discriminator that is gamma/2 * |w|^2, on both trainers."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KERAS_BACKEND": backend, "JAX_PLATFORMS": "cpu"}
+    env["PYTHONPATH"] = os.pathsep.join([str(pathlib.Path(__file__).parents[1]), env.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-c", R1_STEP], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.split()[-1] == "ok", done.stderr[-3000:]
+
+
 JAX_STEPS = """
 import sys
 sys.modules["tensorflow"] = None  # as on the GPU machine, which has no TensorFlow

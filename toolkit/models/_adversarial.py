@@ -17,7 +17,10 @@ class GAN(keras.Model):
     2019), which `sampler` returns once `calibrate_average` has given it batch-norm statistics of
     its own. With `codes` (InfoGAN), the generator reads a categorical code off the first `codes`
     numbers of z (their argmax), the discriminator also returns the code's logits, and both
-    networks add the cross-entropy of the fakes' codes to their losses (Chen et al. 2016).
+    networks add the cross-entropy of the fakes' codes to their losses (Chen et al. 2016). With
+    `r1` (a weight gamma such as 1.0) the discriminator also minimises gamma/2 times the mean
+    squared norm of its logit's gradient on the real images, the R1 penalty (Mescheder et al.
+    2018), which keeps it from growing steep around the data.
     """
 
     def __init__(
@@ -30,6 +33,7 @@ class GAN(keras.Model):
         seed=0,
         ema=0.0,
         codes=0,
+        r1=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -44,6 +48,7 @@ class GAN(keras.Model):
         self.latent_dim = latent_dim
         self.num_classes = num_classes
         self.codes = codes
+        self.r1 = r1
         self.label_smoothing = label_smoothing
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -121,10 +126,16 @@ class GAN(keras.Model):
             return data[0], keras.ops.reshape(keras.ops.cast(data[1], "int32"), (-1, 1))
         return (data[0] if isinstance(data, (tuple, list)) else data), None
 
-    def _d_loss(self, real_logits, fake_logits, real_digits, real_digit_logits, fake_codes, fake_code_logits):
+    def _d_loss(
+        self, real_logits, fake_logits, real_digits, real_digit_logits, fake_codes, fake_code_logits, slopes=None
+    ):
+        """The discriminator's loss; `slopes` is the gradient of its real logits with respect to the
+        real images, which the R1 penalty needs."""
         ops = keras.ops
         loss = self.bce(ops.ones_like(real_logits) * (1 - self.label_smoothing), real_logits)
         loss += self.bce(ops.zeros_like(fake_logits), fake_logits)
+        if self.r1:
+            loss += self.r1 / 2 * ops.mean(ops.sum(ops.square(slopes), axis=tuple(range(1, len(slopes.shape)))))
         if self.codes:
             return loss + self.digit_loss(fake_codes, fake_code_logits)
         return loss + self.digit_loss(real_digits, real_digit_logits) if self.num_classes else loss
@@ -154,12 +165,17 @@ class GAN(keras.Model):
         real, real_digits = self._split(data)
         batch = tf.shape(real)[0]
         fake_inputs, fake_digits = self._fake_inputs(batch)
+        real = tf.convert_to_tensor(real)
         with tf.GradientTape() as tape:
             fake = self.generator(fake_inputs, training=True)
-            real_logits, real_digit_logits = self._judge(real, real_digits, True)
+            with tf.GradientTape() as slope_tape:
+                slope_tape.watch(real)
+                real_logits, real_digit_logits = self._judge(real, real_digits, True)
+                real_sum = tf.reduce_sum(real_logits)
+            slopes = slope_tape.gradient(real_sum, real) if self.r1 else None
             fake_logits, fake_digit_logits = self._judge(fake, fake_digits, True)
             d_loss = self._d_loss(
-                real_logits, fake_logits, real_digits, real_digit_logits, fake_digits, fake_digit_logits
+                real_logits, fake_logits, real_digits, real_digit_logits, fake_digits, fake_digit_logits, slopes
             )
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
@@ -211,9 +227,20 @@ class GAN(keras.Model):
 
         def d_loss_fn(d_train, d_fixed, g_fixed):
             fake, g_fixed = g.stateless_call(g_train, g_fixed, d_inputs, training=True)
-            (real_logits, real_digit_logits), d_fixed = judge(d_train, d_fixed, real, real_digits)
+
+            def judge_real(images):
+                (real_logits, real_digit_logits), fixed = judge(d_train, d_fixed, images, real_digits)
+                return real_logits.sum(), (real_logits, real_digit_logits, fixed)
+
+            slopes = None
+            if self.r1:
+                (_, (real_logits, real_digit_logits, d_fixed)), slopes = jax.value_and_grad(judge_real, has_aux=True)(real)
+            else:
+                _, (real_logits, real_digit_logits, d_fixed) = judge_real(real)
             (fake_logits, fake_digit_logits), d_fixed = judge(d_train, d_fixed, fake, d_digits)
-            loss = self._d_loss(real_logits, fake_logits, real_digits, real_digit_logits, d_digits, fake_digit_logits)
+            loss = self._d_loss(
+                real_logits, fake_logits, real_digits, real_digit_logits, d_digits, fake_digit_logits, slopes
+            )
             return loss, (d_fixed, g_fixed)
 
         (d_loss, (d_fixed, g_fixed)), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(d_train, d_fixed, g_fixed)

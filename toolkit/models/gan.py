@@ -17,11 +17,11 @@ from toolkit._lazy import keras
 from toolkit.registry import register
 
 
-def _finish_gan(generator, discriminator, latent_dim, name, weights, num_classes=0, ema=0.0, codes=0):
+def _finish_gan(generator, discriminator, latent_dim, name, weights, num_classes=0, ema=0.0, codes=0, r1=0.0):
     from toolkit.models._adversarial import GAN
     from toolkit.models._common import load_weights
 
-    model = GAN(generator, discriminator, latent_dim, num_classes=num_classes, ema=ema, codes=codes, name=name)
+    model = GAN(generator, discriminator, latent_dim, num_classes=num_classes, ema=ema, codes=codes, r1=r1, name=name)
     model.build()
     load_weights(model, weights)
     return model
@@ -78,7 +78,7 @@ def gan_mlp(*, weights=None, latent_dim=100, image_shape=(28, 28, 1), ema=0.0, n
     params_basis="TensorFlow tutorial DCGAN on MNIST: generator 2,330,944 + discriminator 212,865",
     **_GAN,
 )
-def dcgan(*, weights=None, latent_dim=100, ema=0.0, paper_discriminator=False, name="dcgan"):
+def dcgan(*, weights=None, latent_dim=100, ema=0.0, paper_discriminator=False, r1=0.0, name="dcgan"):
     """The DCGAN for 28x28 digits, as in the TensorFlow tutorial.
 
     Generator: dense 7x7x256, then 5x5 transposed convolutions to 128 (7x7), 64 (14x14) and
@@ -90,7 +90,7 @@ def dcgan(*, weights=None, latent_dim=100, ema=0.0, paper_discriminator=False, n
     paper's instead: batch norm after the second convolution, leaky ReLU of slope 0.2, no dropout.
     """
     generator, discriminator = _dcgan_networks(latent_dim, paper_discriminator=paper_discriminator)
-    return _finish_gan(generator, discriminator, latent_dim, name, weights, ema=ema)
+    return _finish_gan(generator, discriminator, latent_dim, name, weights, ema=ema, r1=r1)
 
 
 def _dcgan_networks(latent_dim, num_classes=0, paper_discriminator=False, codes=0):
