@@ -234,9 +234,10 @@ class GAN(keras.Model):
 
             slopes = None
             if self.r1:
-                (_, (real_logits, real_digit_logits, d_fixed)), slopes = jax.value_and_grad(judge_real, has_aux=True)(real)
+                judged, slopes = jax.value_and_grad(judge_real, has_aux=True)(real)
             else:
-                _, (real_logits, real_digit_logits, d_fixed) = judge_real(real)
+                judged = judge_real(real)
+            real_logits, real_digit_logits, d_fixed = judged[1]
             (fake_logits, fake_digit_logits), d_fixed = judge(d_train, d_fixed, fake, d_digits)
             loss = self._d_loss(
                 real_logits, fake_logits, real_digits, real_digit_logits, d_digits, fake_digit_logits, slopes
