@@ -88,6 +88,7 @@ def dcgan(*, weights=None, latent_dim=100, ema=0.0, paper_discriminator=False, r
     Departs from the paper: sized for 28x28 MNIST rather than 64x64 LSUN; the discriminator has
     dropout and no batch norm (the tutorial's choice). With `paper_discriminator=True` it is the
     paper's instead: batch norm after the second convolution, leaky ReLU of slope 0.2, no dropout.
+    `r1` is the weight of the R1 penalty in training (see `GAN`); `dcgan.mnist` used 1.0.
     """
     generator, discriminator = _dcgan_networks(latent_dim, paper_discriminator=paper_discriminator)
     return _finish_gan(generator, discriminator, latent_dim, name, weights, ema=ema, r1=r1)
