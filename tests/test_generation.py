@@ -380,3 +380,25 @@ def test_infogan_codes_found_every_digit_without_labels():
         _, probabilities = task.judge_images(task.sample(model.sampler, 200, seed=code, codes=code), judge)
         majorities.append(int(np.bincount(probabilities.argmax(1), minlength=10).argmax()))
     assert model.codes == 20 and np.bincount(majorities, minlength=10).tolist() == [2] * 10
+
+
+@pytest.mark.parametrize("weights_id", ["dcgan.mnist", "infogan.mnist"])
+def test_readme_training_commands_are_the_recorded_recipe(weights_id):
+    """The README's `toolkit fit` commands for a shipped generator have the epochs, seed and builder
+    arguments of the catalog's recipe, stage by stage (a continued run lists the run it started from)."""
+    import pathlib
+    import re
+    import shlex
+
+    def options(command):
+        words = shlex.split(command)
+        pairs = {(k, v.lower()) for k, v in zip(words, words[1:]) if k in ("--epochs", "--seed", "--arg")}
+        return sorted(pairs)
+
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    block = readme.split("## Generating digits (GANs)")[1].split("```")[1].replace("\\\n", " ")
+    arch = weights_id.split(".")[0]
+    shown = [options(line) for line in block.splitlines() if re.match(rf"toolkit fit --model {arch} ", line)]
+    recipe = pretrained.entry(weights_id)["recipe"]
+    recorded = [options(stage["command"]) for stage in [*recipe.get("starts_from", []), recipe]]
+    assert shown == recorded
