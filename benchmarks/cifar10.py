@@ -71,6 +71,16 @@ def augment(images, rng, pad=4):
     return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
 
 
+def cutout(images, rng, size):
+    """Cutout (DeVries & Taylor 2017): a size x size square around a random pixel of each image set
+    to 0 (mid-grey after the tf preprocessing), cut off where it overhangs the border."""
+    n, h, w, _ = images.shape
+    top, left = rng.integers(0, h, n) - size // 2, rng.integers(0, w, n) - size // 2
+    rows = (np.arange(h) >= top[:, None]) & (np.arange(h) < top[:, None] + size)
+    cols = (np.arange(w) >= left[:, None]) & (np.arange(w) < left[:, None] + size)
+    return np.where((rows[:, :, None] & cols[:, None, :])[..., None], 0, images).astype(images.dtype)
+
+
 def learning_rate(epoch, epochs, peak):
     """A tenth of `peak` for the first epoch, then cosine decay from `peak` per epoch."""
     if epoch == 0:
@@ -129,10 +139,12 @@ def train(model_name, args):
     keras.utils.set_random_seed(args.seed)
     data = np.load(args.cache)
     x, y, vx, vy = data["train_x"], data["train_y"], data["validation_x"], data["validation_y"]
+    if args.all_training_images:  # none held out, so no best epoch to pick: the last one is kept
+        x, y = np.concatenate([x, vx]), np.concatenate([y, vy])
     out = pathlib.Path(args.out) / model_name
     out.mkdir(parents=True, exist_ok=True)
     model = toolkit.build_model(model_name, **BUILD_ARGS)
-    peak = LEARNING_RATES.get(model_name, 0.1)
+    peak = args.lr or LEARNING_RATES.get(model_name, 0.1)
     optimizer = keras.optimizers.SGD(peak, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
     model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
     rng = np.random.default_rng(args.seed)
@@ -152,8 +164,9 @@ def train(model_name, args):
         momentum_resets = state.get("momentum_reset_after_epochs", []) + ([] if with_optimizer else [len(times)])
         rows = history.read_text().splitlines()[: len(times) + 1]  # drop an epoch logged after the saved state
         history.write_text("\n".join(rows) + "\n")
-        column = rows[0].split(",").index("val_accuracy")
-        best_accuracy = max(float(row.split(",")[column]) for row in rows[1:])
+        if not args.all_training_images:
+            column = rows[0].split(",").index("val_accuracy")
+            best_accuracy = max(float(row.split(",")[column]) for row in rows[1:])
         if len(times) < epochs:
             if with_optimizer:
                 optimizer.build(model.trainable_variables)
@@ -165,22 +178,22 @@ def train(model_name, args):
         print(f"{model_name}: resumed after epoch {len(times)}/{epochs}", flush=True)
     else:
         history.unlink(missing_ok=True)
+        if args.start_weights:
+            model.set_weights(toolkit.pretrained.build(args.start_weights).get_weights())
+    # with none held out, every epoch is saved and the last one kept
+    best_only = {} if args.all_training_images else dict(monitor="val_accuracy", mode="max", save_best_only=True,
+                                                         initial_value_threshold=best_accuracy)  # fmt: skip
     callbacks = [
         keras.callbacks.CSVLogger(str(history), append=True),
-        keras.callbacks.ModelCheckpoint(
-            str(out / "best.weights.h5"),
-            monitor="val_accuracy",
-            mode="max",
-            save_best_only=True,
-            save_weights_only=True,
-            initial_value_threshold=best_accuracy,
-        ),  # fmt: skip
+        keras.callbacks.ModelCheckpoint(str(out / "best.weights.h5"), save_weights_only=True, **best_only),
     ]
     while (epoch := len(times)) < epochs:
         optimizer.learning_rate = learning_rate(epoch, epochs, peak)
         began = time.perf_counter()
-        model.fit(augment(x, rng), y, batch_size=128, epochs=epoch + 1, initial_epoch=epoch, shuffle=True,
-                  validation_data=(vx, vy), callbacks=callbacks, verbose=0)  # fmt: skip
+        images = augment(x, rng)
+        images = cutout(images, rng, args.cutout) if args.cutout else images
+        model.fit(images, y, batch_size=128, epochs=epoch + 1, initial_epoch=epoch, shuffle=True,
+                  validation_data=None if args.all_training_images else (vx, vy), callbacks=callbacks, verbose=0)  # fmt: skip
         times.append(time.perf_counter() - began)
         machines.append(args.machine)
         if epoch == 1 and args.deadline:
@@ -210,13 +223,20 @@ def train(model_name, args):
     best.save_weights(str(out / "best.weights.h5"))
     command = f"KERAS_BACKEND={keras.backend.backend()} python benchmarks/cifar10.py --models {model_name}"
     command += f" --epochs {epochs} --seed {args.seed} --weight-decay {args.weight_decay:g}"
+    command += f" --lr {args.lr:g}" if args.lr else ""
+    command += f" --cutout {args.cutout}" if args.cutout else ""
+    command += " --all-training-images" if args.all_training_images else ""
+    command += f" --start-weights {args.start_weights}" if args.start_weights else ""
     command += " --mixed-precision" if args.mixed_precision else ""
     config = {"model": model_name, "task": "folder", "task_settings": {**TASK_SETTINGS, "class_names": args.classes},
               "build": BUILD_ARGS, "epochs": epochs, "epochs_asked": args.epochs, "command": command,
               "recipe": {"optimizer": "sgd, nesterov momentum 0.9", "learning_rate": peak, "batch_size": 128,
-                         "weight_decay": args.weight_decay, "augment": "pad 4 + random crop, horizontal flip",
+                         "weight_decay": args.weight_decay, "training_images": len(x),
+                         "augment": "pad 4 + random crop, horizontal flip"
+                         + (f", cutout {args.cutout}x{args.cutout}" if args.cutout else ""),
                          "precision": "mixed_bfloat16" if args.mixed_precision else "float32"},
               "backend": keras.backend.backend(),
+              **({"start_weights": args.start_weights} if args.start_weights else {}),
               **({"momentum_reset_after_epochs": momentum_resets} if momentum_resets else {})}  # fmt: skip
     (out / "config.json").write_text(json.dumps(config, indent=2))
     median, timed = seconds_per_epoch(times, machines, args.machine)
@@ -234,7 +254,19 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/cifar10")
     parser.add_argument("--deadline", type=float, help="seconds from the start by which every model must finish")
-    parser.add_argument("--mixed-precision", action="store_true", help="bfloat16 compute (on a GPU)")
+    parser.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help="bfloat16 compute (a GPU, or a CPU with AVX512_BF16, where it halves the time)",
+    )
+    parser.add_argument("--lr", type=float, help="the peak learning rate (default 0.1; 0.01 for LeNet-5 and AlexNet)")
+    parser.add_argument("--cutout", type=int, default=0, help="also blank a square of this many pixels (0: none)")
+    parser.add_argument(
+        "--all-training-images",
+        action="store_true",
+        help="train on all 50,000 (none held out for validation); keep the last epoch",
+    )
+    parser.add_argument("--start-weights", help="a catalog id to start from (a second run of a shipped model)")
     parser.add_argument(
         "--weight-decay", type=float, default=5e-3, help="decoupled, as Keras does it (5e-3 = the usual 5e-4)"
     )
@@ -249,13 +281,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.worker:
         return train(args.worker, args)
-    from toolkit.pretrained import describe_machine
+    from toolkit.pretrained import describe_machine, load_catalog
 
     models = args.models.split(",")
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
         parser.error(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}")
     carried = [m for m in models if args.carry and (pathlib.Path(args.carry) / m / "progress.json").exists()]
+    if args.start_weights and not all(args.start_weights.startswith(f"{m}.") for m in models):
+        parser.error(f"--start-weights {args.start_weights}: not weights of {', '.join(models)}")
+    if args.start_weights and args.start_weights not in load_catalog():
+        parser.error(f"--start-weights {args.start_weights}: no such catalog entry (`toolkit weights list`)")
     if carried and not args.resume:
         parser.error(f"{args.carry} carries unfinished {', '.join(carried)}: pass --resume to go on (or delete it)")
     out = pathlib.Path(args.out)
@@ -270,6 +306,10 @@ def main(argv=None):
               "--concurrent", str(len(models))]  # fmt: skip
     common += ["--deadline", str(args.deadline)] if args.deadline else []
     common += ["--mixed-precision"] if args.mixed_precision else []
+    common += ["--lr", str(args.lr)] if args.lr else []
+    common += ["--cutout", str(args.cutout)] if args.cutout else []
+    common += ["--all-training-images"] if args.all_training_images else []
+    common += ["--start-weights", args.start_weights] if args.start_weights else []
     common += ["--resume"] if args.resume else []
     common += ["--carry", args.carry] if args.carry else []
     workers = {}

@@ -34,6 +34,20 @@ def test_augment_crops_and_flips_within_the_padding():
     assert changed > 0  # not every image is left as it was
 
 
+def test_cutout_blanks_one_square_cut_off_at_the_border():
+    images = np.random.default_rng(0).uniform(0.5, 1, (200, 32, 32, 3)).astype("float32")
+    out = cifar10.cutout(images, np.random.default_rng(1), 8)
+    assert out.shape == images.shape and out.dtype == images.dtype
+    blanked = (out == 0).all(axis=3)
+    assert np.array_equal(out[~blanked], images[~blanked])  # the rest is left as it was
+    sizes = []
+    for mask in blanked:
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        assert mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].all() and mask.sum() == len(rows) * len(cols)
+        sizes.append((len(rows), len(cols)))
+    assert max(sizes) == (8, 8) and min(min(sizes)) < 8  # whole squares, and some cut off at a border
+
+
 def test_learning_rate_warms_up_then_decays():
     rates = [cifar10.learning_rate(e, 10, 0.1) for e in range(10)]
     assert rates[0] == 0.1 * 0.1 and rates[1] == 0.1
@@ -58,8 +72,8 @@ def test_machines_that_share_a_name_are_told_apart_by_their_vector_unit():
         assert "(AVX" in describe_machine()
 
 
-def start_and_stop_a_worker(tmp_path, *options, state="runs"):
-    """Start a LeNet-5 worker of 6 epochs on random images; kill it once `state` holds an epoch."""
+def worker_command(tmp_path, *options):
+    """The command of a LeNet-5 worker of 6 epochs on random images, and its environment."""
     rng = np.random.default_rng(0)
     images = lambda n: rng.uniform(-1, 1, (n, 32, 32, 3)).astype("float32")  # noqa: E731
     np.savez(tmp_path / "cache.npz", train_x=images(512), train_y=rng.integers(0, 10, 512),
@@ -67,7 +81,12 @@ def start_and_stop_a_worker(tmp_path, *options, state="runs"):
     command = [sys.executable, str(ROOT / "benchmarks" / "cifar10.py"), "--worker", "lenet5", "--epochs", "6",
                "--out", str(tmp_path / "runs"), "--cache", str(tmp_path / "cache.npz"),
                "--classes", ",".join("abcdefghij"), "--machine", "test", *options]  # fmt: skip
-    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return command, {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def start_and_stop_a_worker(tmp_path, *options, state="runs"):
+    """Start a LeNet-5 worker of 6 epochs on random images; kill it once `state` holds an epoch."""
+    command, env = worker_command(tmp_path, *options)
     worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     progress = tmp_path / state / "lenet5" / "progress.json"
     while not progress.exists() and worker.poll() is None:
@@ -77,6 +96,31 @@ def start_and_stop_a_worker(tmp_path, *options, state="runs"):
     stopped_at = len(json.loads(progress.read_text())["epoch_seconds"])
     assert 1 <= stopped_at < 6, "the worker finished before it could be stopped"
     return command, env, stopped_at
+
+
+def test_a_second_run_of_shipped_weights_on_all_training_images(tmp_path):
+    """`--start-weights` starts from a catalog entry (recorded, for the catalog's `starts_from`);
+    `--all-training-images` holds none out and keeps the last epoch."""
+    from toolkit import pretrained
+
+    options = ["--epochs", "2", "--lr", "1e-9", "--cutout", "8", "--all-training-images",
+               "--start-weights", "lenet5.cifar10"]  # fmt: skip
+    command, env = worker_command(tmp_path, *options)
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = tmp_path / "runs" / "lenet5"
+    config = json.loads((run / "config.json").read_text())
+    assert config["start_weights"] == "lenet5.cifar10" and config["recipe"]["training_images"] == 640
+    assert config["recipe"]["augment"].endswith("cutout 8x8") and config["recipe"]["learning_rate"] == 1e-9
+    assert config["command"].endswith(
+        "--epochs 2 --seed 0 --weight-decay 0.005 --lr 1e-09 --cutout 8 --all-training-images"
+        " --start-weights lenet5.cifar10"
+    )
+    assert pretrained.history(run / "history.csv").keys() == {"accuracy"}  # nothing held out to validate on
+    trained, shipped = pretrained.build("lenet5.cifar10"), pretrained.build("lenet5.cifar10")
+    trained.load_weights(str(run / "best.weights.h5"))
+    for after, before in zip(trained.get_weights(), shipped.get_weights()):
+        np.testing.assert_allclose(after, before, atol=1e-6)  # a learning rate of 1e-9 leaves the start as it was
 
 
 def test_a_stopped_run_resumes_where_it_stopped(tmp_path):

@@ -238,7 +238,8 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
     if arch not in (config["model"], "digits"):
         raise WeightsError(f"{weights_id}: the id must start with the run's model {config['model']!r}")
     task = get_task(config["task"], **config.get("task_settings", {}))
-    earlier = earlier_recipes(task.settings.pop("start_weights", None))  # provenance, not a setting
+    # provenance, not a setting: `toolkit fit --weights` keeps it in the task's settings, the benchmark beside them
+    earlier = earlier_recipes(task.settings.pop("start_weights", None) or config.get("start_weights"))
     build_args = {**task.build_args(config["model"], data_dir), **config.get("build", {})}
     model = registry.build_model(config["model"], **build_args)
     model.load_weights(str(run_dir / "best.weights.h5"))
@@ -346,7 +347,9 @@ def earlier_recipes(start_weights):
         "epochs": config["epochs"],
         "seconds_per_epoch": metrics["seconds_per_epoch"],
     }
-    return earlier_recipes(config.get("task_settings", {}).get("start_weights")) + [recipe]
+    return earlier_recipes(config.get("task_settings", {}).get("start_weights") or config.get("start_weights")) + [
+        recipe
+    ]
 
 
 def to_float16(path):
@@ -377,7 +380,7 @@ def history(history_csv):
     if not pathlib.Path(history_csv).exists():
         return {}
     frame = pd.read_csv(history_csv)
-    keep = [c for c in ("accuracy", "val_accuracy") if c in frame]
+    keep = [c for c in ("accuracy", "val_accuracy") if c in frame and frame[c].notna().all()]  # NA: none held out
     return {c: [round(float(v), 4) for v in frame[c]] for c in keep}
 
 
