@@ -2,6 +2,7 @@
 
     python benchmarks/cifar10.py --epochs 40 --out runs/cifar10 [--models resnet20,plain20]
         [--deadline SECONDS] [--mixed-precision] [--weight-decay 5e-3] [--resume] [--carry DIR]
+        [--start-weights ID] [--all-training-images] [--cutout PIXELS] [--lr PEAK]
 
 Trains each model in its own process, all at once (they share one GPU well: each is small), on
 the 45,000 training images of `$TOOLKIT_DATA/cifar10` that the folder task keeps for training
@@ -24,6 +25,13 @@ of every weight), while the papers' SGD (and PyTorch's) adds `weight decay x wei
 gradient, which momentum 0.9 then amplifies tenfold. So the default 5e-3 here regularises as much
 as the 5e-4 of the usual CIFAR recipes, and `--weight-decay 1e-3` as much as the ResNet paper's
 1e-4. (The first shipped runs used 5e-4, a tenth of the usual; their catalog commands say so.)
+
+A second run of a shipped net departs from the shared recipe on purpose, and its catalog entry
+says how: `--start-weights ID` starts from that catalog entry instead of random weights (the
+catalog then lists the entry's own recipe under `starts_from`), `--all-training-images` trains on
+all 50,000 images and keeps the last epoch (none is held out to pick the best by), `--cutout N`
+also blanks a random N x N square of each image (DeVries & Taylor 2017) and `--lr` sets the peak
+learning rate. `--mixed-precision` computes in bfloat16, on a GPU or on a CPU with AVX512_BF16.
 
 With `--deadline`, a model whose measured epoch time would overrun the deadline trains for
 fewer epochs: the number is fixed after its second epoch (the warm-up epoch does not depend on
@@ -257,7 +265,7 @@ def main(argv=None):
     parser.add_argument(
         "--mixed-precision",
         action="store_true",
-        help="bfloat16 compute (a GPU, or a CPU with AVX512_BF16, where it halves the time)",
+        help="bfloat16 compute (faster on a GPU, and on a CPU with AVX512_BF16)",
     )
     parser.add_argument("--lr", type=float, help="the peak learning rate (default 0.1; 0.01 for LeNet-5 and AlexNet)")
     parser.add_argument("--cutout", type=int, default=0, help="also blank a square of this many pixels (0: none)")

@@ -111,10 +111,18 @@ def test_published_gap_text_sets_each_error_beside_its_papers():
         "- `resnet20`: 13.50% after 40 epochs, against the paper's 8.75% after about 164 (24% of its epochs)."
     )  # vgg11_cifar has no published error, resnet56 no measured one
     assert _published_gap_text(frame.iloc[:1]) == ""
-    longer = {"resnet20": ("resnet20.cifar10_164ep", {"metrics": {"cifar10/test": {"error": 0.1181}},
-                                                      "recipe": {"epochs": 164}})}  # fmt: skip
+    longer = {"resnet20": [("resnet20.cifar10_164ep", {"metrics": {"cifar10/test": {"error": 0.1181}},
+                                                       "recipe": {"epochs": 164}})]}  # fmt: skip
     assert _published_gap_text(frame, longer).endswith(
         "(24% of its epochs); the same recipe run for 164 epochs (`resnet20.cifar10_164ep`) reaches 11.81%."
+    )
+    second = {"metrics": {"cifar10/test": {"error": 0.105}},
+              "recipe": {"epochs": 200, "starts_from": [{"epochs": 164}], "command": "... --start-weights x.y --seed 0",
+                         "recipe": {"augment": "crops, cutout 16x16", "training_images": 50000}}}  # fmt: skip
+    longer["resnet20"].append(("resnet20.cifar10_z", second))
+    assert _published_gap_text(frame, longer).endswith(
+        "reaches 11.81%; `resnet20.cifar10_z`, 36 more epochs from `x.y` (crops, cutout 16x16; 50,000 training"
+        " images), reaches 10.50%."
     )
 
 

@@ -7,6 +7,7 @@ parameters and multiply-adds beside its published figures.
 
 import functools
 import math
+import re
 
 import pandas as pd
 
@@ -658,8 +659,8 @@ def _cifar_ranking_text(cifar):
 def _published_gap_text(cifar, longer=None):
     """How far each measured CIFAR-10 error is from its paper's, beside the two runs' epochs.
 
-    `longer` maps a model to the `(id, catalog entry)` of its run longer than the shared budget
-    (`arch.cifar10_<epochs>ep`), whose error is set beside the others.
+    `longer` maps a model to the `(id, catalog entry)` pairs of its runs beyond the shared budget
+    (`arch.cifar10_<tag>`), whose errors are set beside the others.
     """
     published = cifar.dropna(subset=["CIFAR-10 published test error", "CIFAR-10 test error"])
     lines = []
@@ -667,13 +668,23 @@ def _published_gap_text(cifar, longer=None):
         line = (f"- `{r['CIFAR-10 model']}`: {r['CIFAR-10 test error']:.2%} after {r['epochs']} epochs, against the"
                 f" paper's {r['CIFAR-10 published test error']:.2%} after about {r['CIFAR-10 published epochs']:.0f}"
                 f" ({r['epochs'] / r['CIFAR-10 published epochs']:.0%} of its epochs)")  # fmt: skip
-        if run := (longer or {}).get(r["CIFAR-10 model"]):
-            weights_id, item = run
-            (metrics,) = item["metrics"].values()
-            line += (f"; the same recipe run for {item['recipe']['epochs']} epochs (`{weights_id}`) reaches"
-                     f" {metrics['error']:.2%}")  # fmt: skip
+        for weights_id, item in (longer or {}).get(r["CIFAR-10 model"], []):
+            line += "; " + _longer_run_text(weights_id, item)
         lines.append(line + ".")
     return "Against the published errors, measured on the original images:\n\n" + "\n".join(lines) if lines else ""
+
+
+def _longer_run_text(weights_id, item):
+    """A run beyond the shared budget: the same recipe for longer, or a second run of shipped weights."""
+    (metrics,) = item["metrics"].values()
+    recipe = item["recipe"]
+    if not recipe.get("starts_from"):
+        return f"the same recipe run for {recipe['epochs']} epochs (`{weights_id}`) reaches {metrics['error']:.2%}"
+    start = re.search(r"--start-weights (\S+)", recipe["command"])
+    more = recipe["epochs"] - sum(earlier["epochs"] for earlier in recipe["starts_from"])
+    return (f"`{weights_id}`, {more} more epochs from {f'`{start[1]}`' if start else 'earlier weights'}"
+            f" ({recipe['recipe']['augment']}; {recipe['recipe']['training_images']:,} training images),"
+            f" reaches {metrics['error']:.2%}")  # fmt: skip
 
 
 def reports_readme(frames, curves, figures):
@@ -735,8 +746,10 @@ def reports_readme(frames, curves, figures):
         "",
     ]
     parts += [_cifar_ranking_text(cifar), ""]
-    longer = {item["arch"]: (weights_id, item) for weights_id, item in catalog.items()
-              if weights_id.startswith(f"{item['arch']}.cifar10_")}  # fmt: skip
+    longer = {}
+    for weights_id, item in sorted(catalog.items(), key=lambda pair: len(pair[1]["recipe"].get("starts_from", []))):
+        if weights_id.startswith(f"{item['arch']}.cifar10_"):
+            longer.setdefault(item["arch"], []).append((weights_id, item))
     parts += [gap, ""] if (gap := _published_gap_text(cifar, longer)) else []
     if len(epochs) > 1:
         parts += [f"Not yet a fair comparison: the runs got different numbers of epochs ({', '.join(map(str, epochs))})"
