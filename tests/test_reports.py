@@ -150,6 +150,26 @@ def test_resnet20_on_the_papers_schedule_beats_the_shared_budget():
     assert model.count_params() == longer["params"]
 
 
+def test_the_second_resnet20_run_comes_nearest_the_paper():
+    """`resnet20.cifar10_cutout` goes on from the 164-epoch run, which its recipe lists and counts;
+    the README's command is the catalog's, and its error is the lowest of the three ResNet-20s."""
+    import re
+
+    from toolkit import pretrained
+
+    catalog = pretrained.load_catalog()
+    second, first = catalog["resnet20.cifar10_cutout"], catalog["resnet20.cifar10_164ep"]
+    recipe = second["recipe"]
+    assert [stage["command"] for stage in recipe["starts_from"]] == [first["recipe"]["command"]]
+    assert recipe["epochs"] == 164 + int(re.search(r"--epochs (\d+)", recipe["command"])[1])
+    assert "--start-weights resnet20.cifar10_164ep" in recipe["command"]
+    assert recipe["recipe"]["training_images"] == 50_000 and "cutout 16x16" in recipe["recipe"]["augment"]
+    readme = " ".join((ROOT / "README.md").read_text().replace("\\\n", " ").split())
+    assert recipe["command"].removeprefix("KERAS_BACKEND=tensorflow ") in readme
+    errors = [catalog[f"resnet20.{tag}"]["metrics"]["cifar10/test"]["error"] for tag in ("cifar10", "cifar10_164ep")]
+    assert second["metrics"]["cifar10/test"]["error"] < min(errors)
+
+
 def test_the_shipped_cifar10_nets_show_the_resnet_papers_finding():
     """As the README says: all nine families share one budget, and with it the deeper plain net ends
     with higher training and test error than the shallower one, and the deeper residual net with
