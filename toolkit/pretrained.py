@@ -347,9 +347,8 @@ def earlier_recipes(start_weights):
         "epochs": config["epochs"],
         "seconds_per_epoch": metrics["seconds_per_epoch"],
     }
-    return earlier_recipes(config.get("task_settings", {}).get("start_weights") or config.get("start_weights")) + [
-        recipe
-    ]
+    started_from = config.get("task_settings", {}).get("start_weights") or config.get("start_weights")
+    return earlier_recipes(started_from) + [recipe]
 
 
 def to_float16(path):
