@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from cli.main import toolkit as cli
+from tests.conftest import ROOT
 from toolkit import pretrained
 from toolkit.tasks.generation import GenerationTask
 
@@ -386,7 +387,6 @@ def test_infogan_codes_found_every_digit_without_labels():
 def test_readme_training_commands_are_the_recorded_recipe(weights_id):
     """The README's `toolkit fit` commands for a shipped generator have the epochs, seed and builder
     arguments of the catalog's recipe, stage by stage (a continued run lists the run it started from)."""
-    import pathlib
     import re
     import shlex
 
@@ -395,7 +395,7 @@ def test_readme_training_commands_are_the_recorded_recipe(weights_id):
         pairs = {(k, v.lower()) for k, v in zip(words, words[1:]) if k in ("--epochs", "--seed", "--arg")}
         return sorted(pairs)
 
-    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     block = readme.split("## Generating digits (GANs)")[1].split("```")[1].replace("\\\n", " ")
     arch = weights_id.split(".")[0]
     shown = [options(line) for line in block.splitlines() if re.match(rf"toolkit fit --model {arch} ", line)]

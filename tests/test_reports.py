@@ -152,7 +152,8 @@ def test_resnet20_on_the_papers_schedule_beats_the_shared_budget():
 
 def test_the_second_resnet20_run_comes_nearest_the_paper():
     """`resnet20.cifar10_cutout` goes on from the 164-epoch run, which its recipe lists and counts;
-    the README's command is the catalog's, and its error is the lowest of the three ResNet-20s."""
+    the README's command is the catalog's, and its error is the lowest of the three ResNet-20s, still
+    above the issue's 10 % target (as the README says)."""
     import re
 
     from toolkit import pretrained
@@ -167,7 +168,7 @@ def test_the_second_resnet20_run_comes_nearest_the_paper():
     readme = " ".join((ROOT / "README.md").read_text().replace("\\\n", " ").split())
     assert recipe["command"].removeprefix("KERAS_BACKEND=tensorflow ") in readme
     errors = [catalog[f"resnet20.{tag}"]["metrics"]["cifar10/test"]["error"] for tag in ("cifar10", "cifar10_164ep")]
-    assert second["metrics"]["cifar10/test"]["error"] < min(errors)
+    assert 0.10 < second["metrics"]["cifar10/test"]["error"] < min(errors)
 
 
 def test_the_shipped_cifar10_nets_show_the_resnet_papers_finding():

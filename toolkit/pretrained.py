@@ -238,8 +238,8 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
     if arch not in (config["model"], "digits"):
         raise WeightsError(f"{weights_id}: the id must start with the run's model {config['model']!r}")
     task = get_task(config["task"], **config.get("task_settings", {}))
-    # provenance, not a setting: `toolkit fit --weights` keeps it in the task's settings, the benchmark beside them
-    earlier = earlier_recipes(task.settings.pop("start_weights", None) or config.get("start_weights"))
+    earlier = earlier_recipes(started_from(config))
+    task.settings.pop("start_weights", None)  # provenance, not a setting
     build_args = {**task.build_args(config["model"], data_dir), **config.get("build", {})}
     model = registry.build_model(config["model"], **build_args)
     model.load_weights(str(run_dir / "best.weights.h5"))
@@ -347,8 +347,13 @@ def earlier_recipes(start_weights):
         "epochs": config["epochs"],
         "seconds_per_epoch": metrics["seconds_per_epoch"],
     }
-    started_from = config.get("task_settings", {}).get("start_weights") or config.get("start_weights")
-    return earlier_recipes(started_from) + [recipe]
+    return earlier_recipes(started_from(config)) + [recipe]
+
+
+def started_from(config):
+    """The weights a run's config says it started from: `toolkit fit --weights` keeps them in the
+    task's settings, `benchmarks/cifar10.py --start-weights` beside them."""
+    return config.get("task_settings", {}).get("start_weights") or config.get("start_weights")
 
 
 def to_float16(path):
