@@ -2,7 +2,7 @@
 
     python benchmarks/cifar10.py --epochs 40 --out runs/cifar10 [--models resnet20,plain20]
         [--deadline SECONDS] [--mixed-precision] [--weight-decay 5e-3] [--resume] [--carry DIR]
-        [--start-weights ID] [--all-training-images] [--cutout PIXELS] [--lr PEAK] [--swa]
+        [--start-weights ID] [--all-training-images] [--cutout PIXELS] [--lr PEAK] [--seeds S,S]
 
 Trains each model in its own process, all at once (they share one GPU well: each is small), on
 the 45,000 training images of `$TOOLKIT_DATA/cifar10` that the folder task keeps for training
@@ -31,11 +31,10 @@ says how: `--start-weights ID` starts from that catalog entry instead of random 
 catalog then lists the entry's own recipe under `starts_from`), `--all-training-images` trains on
 all 50,000 images and keeps the last epoch (none is held out to pick the best by), `--cutout N`
 also blanks a random N x N square of each image (DeVries & Taylor 2017) and `--lr` sets the peak
-learning rate. `--swa` (stochastic weight averaging, Izmailov et al. 2018) holds `--lr` after the
-warm-up epoch instead of decaying it and keeps, as the run's result, the mean of the weights after
-each later epoch, with batch-norm statistics recomputed for the mean on one more epoch's training
-images (the mean of the trained statistics does not fit the mean weights). `--mixed-precision`
-computes in bfloat16, on a GPU or on a CPU with AVX512_BF16.
+learning rate. `--mixed-precision` computes in bfloat16, on a GPU or on a CPU with AVX512_BF16.
+`--seeds 0,1,2` trains each model once per seed (in `OUT/seed<S>/<model>/`, all at once) and keeps in `OUT/<model>/` the mean of their
+weights, batch-norm statistics included: a uniform model soup (Wortsman et al. 2022), which suits
+runs that start from the same `--start-weights`.
 
 With `--deadline`, a model whose measured epoch time would overrun the deadline trains for
 fewer epochs: the number is fixed after its second epoch (the warm-up epoch does not depend on
@@ -57,6 +56,7 @@ import argparse
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -93,35 +93,11 @@ def cutout(images, rng, size):
     return np.where((rows[:, :, None] & cols[:, None, :])[..., None], 0, images).astype(images.dtype)
 
 
-def learning_rate(epoch, epochs, peak, constant=False):
-    """A tenth of `peak` for the first epoch, then cosine decay from `peak` per epoch (or `peak`
-    throughout, when `constant`)."""
+def learning_rate(epoch, epochs, peak):
+    """A tenth of `peak` for the first epoch, then cosine decay from `peak` per epoch."""
     if epoch == 0:
         return peak * 0.1
-    if constant:
-        return peak
     return peak * 0.5 * (1 + np.cos(np.pi * (epoch - 1) / max(epochs - 1, 1)))
-
-
-def recompute_batch_norm(model, images, batch_size=500):
-    """Set every batch-norm layer's moving statistics to their mean over `images`, in batches, in
-    training mode: averaged weights need their own statistics, not the average of the statistics
-    they were trained with (Izmailov et al. 2018)."""
-    import keras
-
-    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    momenta = [layer.momentum for layer in norms]
-    for batch, start in enumerate(range(0, len(images), batch_size)):
-        for layer in norms:  # momentum k/(k+1) makes the moving statistics the mean of the k+1 batches so far
-            layer.momentum = batch / (batch + 1)
-        model(images[start : start + batch_size], training=True)
-    for layer, momentum in zip(norms, momenta):
-        layer.momentum = momentum
-
-
-def running_average(average, weights, count):
-    """The mean of `count` lists of arrays, from the mean of the first `count - 1` and the last."""
-    return weights if average is None else [a + (w - a) / count for a, w in zip(average, weights)]
 
 
 def load_weights(model_name, path):
@@ -133,15 +109,39 @@ def load_weights(model_name, path):
     return model.get_weights()
 
 
-def save_weights(model_name, weights, path):
-    """Write `weights` of `model_name` to `path`, beside it first: a run killed while saving keeps the old file."""
+def make_soup(runs, out):
+    """A uniform model soup (Wortsman et al. 2022): the mean of the weights of `runs`, the same recipe
+    with different seeds from the same start, batch-norm statistics included, as a run folder
+    `toolkit weights publish` takes. Its history is the runs' mean; its time, all of theirs."""
+    import pandas as pd
+
     import toolkit
 
-    model = toolkit.build_model(model_name, **BUILD_ARGS)
-    model.set_weights(weights)
-    partial = path.with_name(f"partial-{path.name}")
-    model.save_weights(str(partial))
-    os.replace(partial, path)
+    configs = [json.loads((run / "config.json").read_text()) for run in runs]
+    metrics = [json.loads((run / "metrics.json").read_text()) for run in runs]
+    seeds = [re.search(r"--seed (\d+)", config["command"])[1] for config in configs]
+    out.mkdir(parents=True, exist_ok=True)
+    weights = [load_weights(configs[0]["model"], run / "best.weights.h5") for run in runs]
+    model = toolkit.build_model(configs[0]["model"], **BUILD_ARGS)
+    model.set_weights([np.mean(arrays, axis=0) for arrays in zip(*weights)])
+    model.save_weights(str(out / "best.weights.h5"))
+    histories = [pd.read_csv(run / "history.csv") for run in runs]
+    pd.concat(histories).groupby("epoch", sort=True).mean().reset_index().to_csv(out / "history.csv", index=False)
+    config = {
+        **configs[0],
+        "command": configs[0]["command"].replace(f"--seed {seeds[0]}", f"--seeds {','.join(seeds)}"),
+    }
+    config["recipe"] = {
+        **config["recipe"],
+        "soup": f"the mean of the weights of {len(runs)} runs, seeds {', '.join(seeds)}",
+    }
+    (out / "config.json").write_text(json.dumps(config, indent=2))
+    machine = metrics[0]["machine"]  # the epochs timed on it, the warm-up epochs aside
+    times = [t for m in metrics for t, host in zip(m["epoch_seconds"][1:], m["epoch_machines"][1:]) if host == machine]
+    summary = {key: value for key, value in metrics[0].items() if key not in ("epoch_seconds", "epoch_machines")}
+    summary.update(seconds=round(sum(m["seconds"] for m in metrics), 1), seconds_per_epoch=round(float(np.median(times)), 2),
+                   epochs_timed=len(times), runs=len(runs))  # fmt: skip
+    (out / "metrics.json").write_text(json.dumps(summary, indent=2))
 
 
 def prepare_data(cache):
@@ -206,14 +206,11 @@ def train(model_name, args):
     rng = np.random.default_rng(args.seed)
     epochs, times, machines, best_accuracy, momentum_resets = args.epochs, [], [], None, []
     progress, last, history = out / "progress.json", out / "last.weights.h5", out / "history.csv"
-    averaged = out / "average.weights.h5"  # with --swa: the mean of the weights after each epoch but the first
-    average = None
     carried = pathlib.Path(args.carry) / model_name if args.carry else None
     with_optimizer = True
     if args.resume and not progress.exists() and carried and (carried / "progress.json").exists():
-        for name in ("progress.json", "history.csv", "best.weights.h5", "last.weights.h5", averaged.name):
-            if (carried / name).exists():
-                shutil.copyfile(carried / name, out / name)
+        for name in ("progress.json", "history.csv", "best.weights.h5", "last.weights.h5"):
+            shutil.copyfile(carried / name, out / name)
         with_optimizer = False
     if args.resume and progress.exists():
         state = json.loads(progress.read_text())
@@ -232,8 +229,6 @@ def train(model_name, args):
                 model.load_weights(str(last))
             else:  # a carried copy: the model's weights alone, which a compiled model will not load
                 model.set_weights(load_weights(model_name, last))
-        if args.swa and len(times) > 1:
-            average = load_weights(model_name, averaged)
         print(f"{model_name}: resumed after epoch {len(times)}/{epochs}", flush=True)
     else:
         history.unlink(missing_ok=True)
@@ -247,7 +242,7 @@ def train(model_name, args):
         keras.callbacks.ModelCheckpoint(str(out / "best.weights.h5"), save_weights_only=True, **best_only),
     ]
     while (epoch := len(times)) < epochs:
-        optimizer.learning_rate = learning_rate(epoch, epochs, peak, constant=args.swa)
+        optimizer.learning_rate = learning_rate(epoch, epochs, peak)
         began = time.perf_counter()
         images = augment(x, rng)
         images = cutout(images, rng, args.cutout) if args.cutout else images
@@ -262,9 +257,6 @@ def train(model_name, args):
         # written beside, then renamed into place: a run killed while saving keeps its last whole state
         model.save_weights(str(out / "partial.weights.h5"))
         os.replace(out / "partial.weights.h5", last)
-        if args.swa and epoch > 0:  # the running mean of the epochs' weights, kept like the rest of the state
-            average = running_average(average, model.get_weights(), count=epoch)
-            save_weights(model_name, average, averaged)
         state = {"epochs": epochs, "epoch_seconds": times, "epoch_machines": machines,
                  "rng": rng.bit_generator.state, "momentum_reset_after_epochs": momentum_resets}  # fmt: skip
         (out / "progress.partial").write_text(json.dumps(state))
@@ -272,17 +264,11 @@ def train(model_name, args):
         if carried:
             carried.mkdir(parents=True, exist_ok=True)
             (carried / "progress.json").unlink(missing_ok=True)  # written last: it marks the copy whole
-            for checkpoint in (last, out / "best.weights.h5", *([averaged] if average else [])):
+            for checkpoint in (last, out / "best.weights.h5"):
                 compact_copy(checkpoint, carried / checkpoint.name)
             shutil.copyfile(history, carried / "history.csv")
             shutil.copyfile(progress, carried / "progress.json")
-    if args.swa:  # the averaged weights are the run's result, with statistics of their own
-        model.set_weights(average)
-        images = augment(x, rng)
-        recompute_batch_norm(model, cutout(images, rng, args.cutout) if args.cutout else images)
-        model.save_weights(str(out / "best.weights.h5"))
     last.unlink(missing_ok=True)
-    averaged.unlink(missing_ok=True)
     if carried:
         shutil.rmtree(carried, ignore_errors=True)
     # keep the model's weights alone (half the file: the checkpoint also holds the optimizer's state)
@@ -296,16 +282,13 @@ def train(model_name, args):
     command += " --all-training-images" if args.all_training_images else ""
     command += f" --start-weights {args.start_weights}" if args.start_weights else ""
     command += " --mixed-precision" if args.mixed_precision else ""
-    command += " --swa" if args.swa else ""
     config = {"model": model_name, "task": "folder", "task_settings": {**TASK_SETTINGS, "class_names": args.classes},
               "build": BUILD_ARGS, "epochs": epochs, "epochs_asked": args.epochs, "command": command,
               "recipe": {"optimizer": "sgd, nesterov momentum 0.9", "learning_rate": peak, "batch_size": 128,
                          "weight_decay": args.weight_decay, "training_images": len(x),
                          "augment": "pad 4 + random crop, horizontal flip"
                          + (f", cutout {args.cutout}x{args.cutout}" if args.cutout else ""),
-                         "precision": "mixed_bfloat16" if args.mixed_precision else "float32",
-                         **({"schedule": f"constant after the warm-up; the mean of the weights of epochs 2-{epochs}, "
-                                         "batch-norm statistics recomputed (SWA)"} if args.swa else {})},
+                         "precision": "mixed_bfloat16" if args.mixed_precision else "float32"},
               "backend": keras.backend.backend(),
               **({"start_weights": args.start_weights} if args.start_weights else {}),
               **({"momentum_reset_after_epochs": momentum_resets} if momentum_resets else {})}  # fmt: skip
@@ -324,6 +307,10 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/cifar10")
+    parser.add_argument(
+        "--seeds",
+        help="train once per seed (comma-separated) and keep the mean of the runs' weights (a model soup)",
+    )
     parser.add_argument("--deadline", type=float, help="seconds from the start by which every model must finish")
     parser.add_argument(
         "--mixed-precision",
@@ -336,11 +323,6 @@ def main(argv=None):
         "--all-training-images",
         action="store_true",
         help="train on all 50,000 (none held out for validation); keep the last epoch",
-    )
-    parser.add_argument(
-        "--swa",
-        action="store_true",
-        help="hold --lr after the warm-up and keep the mean of the epochs' weights (stochastic weight averaging)",
     )
     parser.add_argument("--start-weights", help="a catalog id to start from (a second run of a shipped model)")
     parser.add_argument(
@@ -355,6 +337,7 @@ def main(argv=None):
     parser.add_argument("--machine", help=argparse.SUPPRESS)
     parser.add_argument("--concurrent", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    seeds = [int(seed) for seed in args.seeds.split(",")] if args.seeds else [args.seed]
     if args.worker:
         return train(args.worker, args)
     from toolkit.pretrained import describe_machine, load_catalog
@@ -376,24 +359,25 @@ def main(argv=None):
     classes = prepare_data(cache)
     print(f"decoded CIFAR-10 in {time.time() - args.started:.0f} s", flush=True)
     environment = {**os.environ, "XLA_PYTHON_CLIENT_PREALLOCATE": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    common = ["--epochs", str(args.epochs), "--seed", str(args.seed), "--weight-decay", str(args.weight_decay),
-              "--out", str(out), "--cache", str(cache),
+    common = ["--epochs", str(args.epochs), "--weight-decay", str(args.weight_decay), "--cache", str(cache),
               "--classes", ",".join(classes), "--started", str(args.started), "--machine", describe_machine(),
-              "--concurrent", str(len(models))]  # fmt: skip
+              "--concurrent", str(len(models) * len(seeds))]  # fmt: skip
     common += ["--deadline", str(args.deadline)] if args.deadline else []
     common += ["--mixed-precision"] if args.mixed_precision else []
     common += ["--lr", str(args.lr)] if args.lr else []
     common += ["--cutout", str(args.cutout)] if args.cutout else []
     common += ["--all-training-images"] if args.all_training_images else []
     common += ["--start-weights", args.start_weights] if args.start_weights else []
-    common += ["--swa"] if args.swa else []
     common += ["--resume"] if args.resume else []
     common += ["--carry", args.carry] if args.carry else []
     workers = {}
     for name in models:
-        log = open(out / f"{name}.log", "a" if args.resume else "w")  # a resumed run keeps its earlier log
-        workers[name] = subprocess.Popen([sys.executable, __file__, "--worker", name, *common], env=environment,
-                                         stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        for seed in seeds:  # a soup's runs each in a folder of their own, OUT/seed<S>/<model>
+            folder, label = (out / f"seed{seed}", f"{name}-seed{seed}") if args.seeds else (out, name)
+            log = open(out / f"{label}.log", "a" if args.resume else "w")  # a resumed run keeps its earlier log
+            options = ["--seed", str(seed), "--out", str(folder)]
+            workers[label] = subprocess.Popen([sys.executable, __file__, "--worker", name, *options, *common],
+                                              env=environment, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     failed = []
     for name, worker in workers.items():
         try:
@@ -403,6 +387,8 @@ def main(argv=None):
             worker.kill()
             failed.append(name)
     cache.unlink()
+    for name in models if args.seeds and not failed else []:
+        make_soup([out / f"seed{seed}" / name for seed in seeds], out / name)
     for name in models:
         if (out / name / "metrics.json").exists():
             history = (out / name / "history.csv").read_text().strip().splitlines()

@@ -54,44 +54,37 @@ def test_learning_rate_warms_up_then_decays():
     assert all(a > b for a, b in zip(rates[1:], rates[2:])) and rates[-1] < 0.05 * 0.1
 
 
-def test_with_swa_the_learning_rate_is_held_after_the_warm_up():
-    assert [cifar10.learning_rate(e, 4, 0.02, constant=True) for e in range(4)] == [0.02 * 0.1, 0.02, 0.02, 0.02]
+def test_a_soup_is_the_mean_of_its_runs_as_a_run_folder(tmp_path):
+    """`--seeds 3,5`: the runs' weights, histories and times make one run folder that publish takes."""
+    import toolkit
 
+    model = toolkit.build_model("lenet5", **cifar10.BUILD_ARGS)
+    runs = []
+    for seed, value in ((3, 1.0), (5, 4.0)):
+        run = tmp_path / f"seed{seed}" / "lenet5"
+        run.mkdir(parents=True)
+        model.set_weights([np.full(w.shape, value, "float32") for w in model.get_weights()])
+        model.save_weights(str(run / "best.weights.h5"))
+        command = f"python benchmarks/cifar10.py --models lenet5 --epochs 2 --seed {seed} --lr 0.02"
+        recipe = {"learning_rate": 0.02}
+        (run / "config.json").write_text(json.dumps({"model": "lenet5", "command": command, "recipe": recipe}))
+        (run / "history.csv").write_text(f"epoch,accuracy,val_accuracy\n0,0.{seed},NA\n1,0.{seed + 1},NA\n")
+        metrics = {"epochs": 2, "seconds": 10 * seed, "epoch_seconds": [9, seed], "epoch_machines": ["m", "m"],
+                   "machine": "m", "concurrent_runs": 2}  # fmt: skip
+        (run / "metrics.json").write_text(json.dumps(metrics))
+        runs.append(run)
+    cifar10.make_soup(runs, tmp_path / "lenet5")
+    soup = tmp_path / "lenet5"
+    model.load_weights(str(soup / "best.weights.h5"))
+    assert all(np.allclose(w, 2.5) for w in model.get_weights())
+    config = json.loads((soup / "config.json").read_text())
+    assert config["command"].endswith("--epochs 2 --seeds 3,5 --lr 0.02")
+    assert config["recipe"] == {"learning_rate": 0.02, "soup": "the mean of the weights of 2 runs, seeds 3, 5"}
+    from toolkit import pretrained
 
-def test_the_running_average_is_the_mean_of_the_epochs_weights():
-    epochs = [[np.full(3, float(e)), np.full((2, 2), e * 10.0)] for e in (1, 2, 6)]
-    average = None
-    for count, weights in enumerate(epochs, start=1):
-        average = cifar10.running_average(average, weights, count)
-    np.testing.assert_allclose(average[0], np.full(3, 3.0))
-    np.testing.assert_allclose(average[1], np.full((2, 2), 30.0))
-
-
-def test_recomputed_batch_norm_statistics_are_the_mean_over_the_images():
-    import keras
-
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.BatchNormalization(momentum=0.9)])
-    images = np.random.default_rng(0).normal(2.0, 3.0, (40, 3)).astype("float32")
-    cifar10.recompute_batch_norm(model, images, batch_size=10)
-    norm, features = model.layers[-1], model.layers[0](images).numpy().reshape(4, 10, 4)
-    np.testing.assert_allclose(norm.moving_mean.numpy(), features.mean(axis=1).mean(axis=0), rtol=1e-4)
-    np.testing.assert_allclose(norm.moving_variance.numpy(), features.var(axis=1).mean(axis=0), rtol=1e-4)
-    assert norm.momentum == 0.9  # as it was
-
-
-def test_a_stopped_swa_run_resumes_and_keeps_the_average(tmp_path):
-    """`--swa` holds the learning rate and keeps the running mean of the epochs' weights, which
-    survives a stop; the mean is the run's result (LeNet-5 has no batch norm to recompute)."""
-    command, env, stopped_at = start_and_stop_a_worker(tmp_path, "--swa", "--all-training-images")
-    run = tmp_path / "runs" / "lenet5"
-    if stopped_at > 1:
-        assert (run / "average.weights.h5").exists()
-    done = subprocess.run(command + ["--resume"], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert_finished(run)
-    assert not (run / "average.weights.h5").exists()
-    config = json.loads((run / "config.json").read_text())
-    assert config["command"].endswith(" --swa") and "epochs 2-6" in config["recipe"]["schedule"]
+    assert pretrained.history(soup / "history.csv") == {"accuracy": [0.4, 0.5]}
+    metrics = json.loads((soup / "metrics.json").read_text())
+    assert (metrics["seconds"], metrics["seconds_per_epoch"], metrics["epochs_timed"], metrics["runs"]) == (80, 4, 2, 2)
 
 
 def test_seconds_per_epoch_are_those_of_the_machine_named():

@@ -124,10 +124,6 @@ def test_published_gap_text_sets_each_error_beside_its_papers():
         "reaches 11.81%; `resnet20.cifar10_z`, 36 more epochs from `x.y` (crops, cutout 16x16; 50,000 training"
         " images), reaches 10.50%."
     )
-    second["recipe"]["recipe"]["schedule"] = "constant after the warm-up; the mean of the weights of epochs 2-36 (SWA)"
-    assert _published_gap_text(frame, longer).endswith(
-        "50,000 training images; the mean of their weights (SWA)), reaches 10.50%."
-    )
 
 
 def test_the_resnet_papers_cifar10_schedule():
