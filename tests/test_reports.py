@@ -124,6 +124,10 @@ def test_published_gap_text_sets_each_error_beside_its_papers():
         "reaches 11.81%; `resnet20.cifar10_z`, 36 more epochs from `x.y` (crops, cutout 16x16; 50,000 training"
         " images), reaches 10.50%."
     )
+    second["recipe"]["recipe"]["soup"] = "the mean of the weights of 3 runs, seeds 0, 1, 2"
+    assert _published_gap_text(frame, longer).endswith(
+        "50,000 training images; the mean of the weights of 3 runs, seeds 0, 1, 2), reaches 10.50%."
+    )
 
 
 def test_the_resnet_papers_cifar10_schedule():

@@ -682,8 +682,9 @@ def _longer_run_text(weights_id, item):
         return f"the same recipe run for {recipe['epochs']} epochs (`{weights_id}`) reaches {metrics['error']:.2%}"
     start = re.search(r"--start-weights (\S+)", recipe["command"])
     more = recipe["epochs"] - sum(earlier["epochs"] for earlier in recipe["starts_from"])
+    soup = f"; {recipe['recipe']['soup']}" if "soup" in recipe["recipe"] else ""
     return (f"`{weights_id}`, {more} more epochs from {f'`{start[1]}`' if start else 'earlier weights'}"
-            f" ({recipe['recipe']['augment']}; {recipe['recipe']['training_images']:,} training images),"
+            f" ({recipe['recipe']['augment']}; {recipe['recipe']['training_images']:,} training images{soup}),"
             f" reaches {metrics['error']:.2%}")  # fmt: skip
 
 
