@@ -135,6 +135,8 @@ def make_soup(runs, out):
         **config["recipe"],
         "soup": f"the mean of the weights of {len(runs)} runs, seeds {', '.join(seeds)}",
     }
+    if len({c.get("epochs_asked") for c in configs}) > 1:  # runs with a --deadline may have asked for more
+        config.pop("epochs_asked")
     (out / "config.json").write_text(json.dumps(config, indent=2))
     machine = metrics[0]["machine"]  # the epochs timed on it, the warm-up epochs aside
     times = [t for m in metrics for t, host in zip(m["epoch_seconds"][1:], m["epoch_machines"][1:]) if host == machine]
