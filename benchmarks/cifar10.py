@@ -32,9 +32,9 @@ catalog then lists the entry's own recipe under `starts_from`), `--all-training-
 all 50,000 images and keeps the last epoch (none is held out to pick the best by), `--cutout N`
 also blanks a random N x N square of each image (DeVries & Taylor 2017) and `--lr` sets the peak
 learning rate. `--mixed-precision` computes in bfloat16, on a GPU or on a CPU with AVX512_BF16.
-`--seeds 0,1,2` trains each model once per seed (in `OUT/seed<S>/<model>/`, all at once) and keeps in `OUT/<model>/` the mean of their
-weights, batch-norm statistics included: a uniform model soup (Wortsman et al. 2022), which suits
-runs that start from the same `--start-weights`.
+`--seeds 0,1,2` trains each model once per seed (in `OUT/seed<S>/<model>/`, all at once) and keeps
+in `OUT/<model>/` the mean of their weights, batch-norm statistics included: a uniform model soup
+(Wortsman et al. 2022), which suits runs that start from the same `--start-weights`.
 
 With `--deadline`, a model whose measured epoch time would overrun the deadline trains for
 fewer epochs: the number is fixed after its second epoch (the warm-up epoch does not depend on
@@ -339,9 +339,9 @@ def main(argv=None):
     parser.add_argument("--machine", help=argparse.SUPPRESS)
     parser.add_argument("--concurrent", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    seeds = [int(seed) for seed in args.seeds.split(",")] if args.seeds else [args.seed]
     if args.worker:
         return train(args.worker, args)
+    seeds = [int(seed) for seed in args.seeds.split(",")] if args.seeds else [args.seed]
     from toolkit.pretrained import describe_machine, load_catalog
 
     models = args.models.split(",")
