@@ -174,7 +174,7 @@ def compact_copy(checkpoint, target):
     """Write the model's weights of `checkpoint`, without the optimizer's, as float16 to `target`."""
     import h5py
 
-    from toolkit.pretrained import to_float16
+    from toolkit.runs import to_float16
 
     with h5py.File(checkpoint, "r") as source, h5py.File(f"{target}.partial", "w") as copy:
         for key, value in source.attrs.items():
@@ -235,7 +235,7 @@ def train(model_name, args):
     else:
         history.unlink(missing_ok=True)
         if args.start_weights:
-            model.set_weights(toolkit.pretrained.build(args.start_weights).get_weights())
+            model.set_weights(toolkit.hub.load_pretrained(args.start_weights).get_weights())
     # with none held out, every epoch is saved and the last one kept
     best_only = {} if args.all_training_images else dict(monitor="val_accuracy", mode="max", save_best_only=True,
                                                          initial_value_threshold=best_accuracy)  # fmt: skip
@@ -342,7 +342,8 @@ def main(argv=None):
     if args.worker:
         return train(args.worker, args)
     seeds = [int(seed) for seed in args.seeds.split(",")] if args.seeds else [args.seed]
-    from toolkit.pretrained import describe_machine, load_catalog
+    from toolkit.catalog import load_catalog
+    from toolkit.machine import describe_machine
 
     models = args.models.split(",")
     unknown = sorted(set(models) - set(MODELS))

@@ -18,14 +18,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from toolkit import pretrained  # noqa: E402
+from toolkit import hub, tasks  # noqa: E402
 from toolkit.models._common import predict_batch  # noqa: E402
 
 
 def real_inputs(weights_id, model, count):
     """`count` real test inputs for the entry's `model`, as its task feeds them, and the task's
     batch size."""
-    task = pretrained.task_for(weights_id)
+    task = tasks.task_for(weights_id)
     if weights_id == "unet.nuclei":
         images, _ = task.split(None, "validation")
         tile = task.settings["tile"]
@@ -52,7 +52,7 @@ def images_per_second(run, batches, repeats):
 
 def compare(weights_id, count, repeats):
     """One line: both ways' images/second on the same batches, their ratio and largest difference."""
-    model = pretrained.build(weights_id)
+    model = hub.load_pretrained(weights_id)
     inputs, batch_size = real_inputs(weights_id, model, count)
     batches = [inputs[i : i + batch_size] for i in range(0, len(inputs), batch_size)]
 

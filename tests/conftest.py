@@ -25,16 +25,16 @@ def data_dir():
 @pytest.fixture(scope="session")
 def shipped_result(data_dir):
     """shipped_result(weights_id): a shipped entry evaluated on its real test split, once per test session."""
-    from toolkit import pretrained
+    from toolkit import catalog, hub, tasks
 
-    tasks, results = {}, {}
+    loaded, results = {}, {}
 
     def evaluate(weights_id):
         if weights_id not in results:
-            item = pretrained.entry(weights_id)
+            item = catalog.entry(weights_id)
             key = json.dumps([item["task"], item.get("task_settings")], sort_keys=True)
-            task = tasks.setdefault(key, pretrained.task_for(weights_id))  # the same settings share loaded images
-            results[weights_id] = task.evaluate(pretrained.build(weights_id), data_dir=data_dir)
+            task = loaded.setdefault(key, tasks.task_for(weights_id))  # the same settings share loaded images
+            results[weights_id] = task.evaluate(hub.load_pretrained(weights_id), data_dir=data_dir)
         return results[weights_id]
 
     return evaluate

@@ -80,9 +80,9 @@ def test_a_soup_is_the_mean_of_its_runs_as_a_run_folder(tmp_path):
     config = json.loads((soup / "config.json").read_text())
     assert config["command"].endswith("--epochs 2 --seeds 3,5 --lr 0.02")
     assert config["recipe"] == {"learning_rate": 0.02, "soup": "the mean of the weights of 2 runs, seeds 3, 5"}
-    from toolkit import pretrained
+    from toolkit import runs
 
-    assert pretrained.history(soup / "history.csv") == {"accuracy": [0.4, 0.5]}
+    assert runs.history(soup / "history.csv") == {"accuracy": [0.4, 0.5]}
     metrics = json.loads((soup / "metrics.json").read_text())
     assert (metrics["seconds"], metrics["seconds_per_epoch"], metrics["epochs_timed"], metrics["runs"]) == (80, 4, 2, 2)
 
@@ -134,7 +134,7 @@ def start_and_stop_a_worker(tmp_path, *options, state="runs"):
 def test_a_second_run_of_shipped_weights_on_all_training_images(tmp_path):
     """`--start-weights` starts from a catalog entry (recorded, for the catalog's `starts_from`);
     `--all-training-images` holds none out and keeps the last epoch."""
-    from toolkit import pretrained
+    from toolkit import hub, runs
 
     options = ["--epochs", "2", "--lr", "1e-9", "--cutout", "8", "--all-training-images",
                "--start-weights", "lenet5.cifar10"]  # fmt: skip
@@ -149,8 +149,8 @@ def test_a_second_run_of_shipped_weights_on_all_training_images(tmp_path):
         "--epochs 2 --seed 0 --weight-decay 0.005 --lr 1e-09 --cutout 8 --all-training-images"
         " --start-weights lenet5.cifar10"
     )
-    assert pretrained.history(run / "history.csv").keys() == {"accuracy"}  # nothing held out to validate on
-    trained, shipped = pretrained.build("lenet5.cifar10"), pretrained.build("lenet5.cifar10")
+    assert runs.history(run / "history.csv").keys() == {"accuracy"}  # nothing held out to validate on
+    trained, shipped = hub.load_pretrained("lenet5.cifar10"), hub.load_pretrained("lenet5.cifar10")
     trained.load_weights(str(run / "best.weights.h5"))
     for after, before in zip(trained.get_weights(), shipped.get_weights()):
         np.testing.assert_allclose(after, before, atol=1e-6)  # a learning rate of 1e-9 leaves the start as it was

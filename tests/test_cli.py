@@ -161,12 +161,12 @@ def test_committed_params_report_and_readme_match_the_code():
 def test_readme_commands_name_real_commands_and_weights():
     import re
 
-    from toolkit import pretrained
+    from toolkit import catalog
 
     readme = (ROOT / "README.md").read_text()
     made_here = set(re.findall(r"--id ([\w.]+)", readme))  # ids the README's own commands create
     named = set(re.findall(r"--weights ([a-z]\w*\.\w+)\b(?!\.h5)", readme)) - made_here
-    assert named and named <= set(pretrained.load_catalog()), named - set(pretrained.load_catalog())
+    assert named and named <= set(catalog.load_catalog()), named - set(catalog.load_catalog())
     import click
 
     known = set(toolkit.list_commands(click.Context(toolkit)))

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import toolkit
-from toolkit import pretrained
+from toolkit import catalog, tasks
 from toolkit.data.series import Scaler, SeriesError, detect_season, read_series, windows
 from toolkit.tasks.forecasting import ForecastingTask
 
@@ -113,11 +113,11 @@ def test_baselines_and_metrics_by_hand(tmp_path):
     assert truth.shape == (11, 2)
     assert np.allclose(forecasts["naive"], values[35:46, None].repeat(2, 1))
     assert np.allclose(forecasts["seasonal naive (m=12)"][:, 0], values[24:35])
-    m = ForecastingTask.metrics(np.array([[1.0, 2.0]]), np.array([[2.0, 4.0]]), scale=0.5)
+    m = ForecastingTask.scores(np.array([[1.0, 2.0]]), np.array([[2.0, 4.0]]), scale=0.5)
     assert m == {"rmse": pytest.approx(np.sqrt(2.5)), "mae": 1.5, "mape": 50.0, "mase": 3.0}
 
 
-FORECASTERS = sorted(k for k, v in pretrained.load_catalog().items() if v["task"] == "forecasting")
+FORECASTERS = sorted(k for k, v in catalog.load_catalog().items() if v["task"] == "forecasting")
 
 
 def test_forecasters_are_shipped():
@@ -135,7 +135,7 @@ def test_airline_is_within_ten_percent_of_seasonal_arima(shipped_result):
     airline = [k for k in FORECASTERS if k.endswith(".airline")]
     best = None
     for weights_id in airline:
-        assert pretrained.task_for(weights_id).settings["test_size"] == 24
+        assert tasks.task_for(weights_id).settings["test_size"] == 24
         scores = shipped_result(weights_id)["scores"]
         arima = next(v for k, v in scores.items() if k.startswith("seasonal ARIMA"))
         best = min(best or np.inf, scores["model"]["rmse"])
@@ -144,7 +144,7 @@ def test_airline_is_within_ten_percent_of_seasonal_arima(shipped_result):
 
 def test_forecast_command(data_dir, tmp_path):
     weights_id = FORECASTERS[0]
-    csv = data_dir / pretrained.entry(weights_id)["task_settings"]["data"]
+    csv = data_dir / catalog.entry(weights_id)["task_settings"]["data"]
     out, plot = tmp_path / "f.csv", tmp_path / "f.png"
     args = ["forecast", str(csv), "--weights", weights_id, "--horizon", "5", "-o", str(out), "--plot", str(plot)]
     result = CliRunner().invoke(toolkit, args)
@@ -219,4 +219,4 @@ def test_scaler_round_trip():
 def test_repairs_are_reported_to_the_user(data_dir):
     result = CliRunner().invoke(toolkit, ["evaluate", "--weights", "gru.temperatures"])
     assert result.exit_code == 0, result.output
-    assert "2 missing timestamps" in result.output and "--fill interpolate" in result.output
+    assert "2 missing timestamps" in result.output and "filled by interpolate" in result.output

@@ -11,7 +11,7 @@ from PIL import Image
 
 from cli.main import toolkit as cli
 from tests.conftest import ROOT
-from toolkit import pretrained
+from toolkit import catalog, hub, machine, runs
 from toolkit.tasks.generation import GenerationTask
 
 
@@ -108,12 +108,12 @@ def test_training_continues_from_weights(data_dir, tmp_path):
     assert f" --weights {start} " in json.loads((second / "config.json").read_text())["command"]
     # what publishing records: the earlier run's command and epochs, through any chain of runs
     first_config = json.loads((first / "config.json").read_text())
-    [recipe] = pretrained.earlier_recipes(str(start))
+    [recipe] = runs.earlier_recipes(str(start))
     assert recipe["command"] == first_config["command"] and recipe["epochs"] == 1 and recipe["seconds_per_epoch"] > 0
     third = tmp_path / "third"
     result = CliRunner().invoke(cli, args + ["--weights", str(second / "best.weights.h5"), "--out", str(third)])
     assert result.exit_code == 0, result.output
-    chain = pretrained.earlier_recipes(str(second / "best.weights.h5"))
+    chain = runs.earlier_recipes(str(second / "best.weights.h5"))
     assert [r["command"] for r in chain] == [
         first_config["command"],
         json.loads((second / "config.json").read_text())["command"],
@@ -259,15 +259,15 @@ def test_gan_trains_on_jax(data_dir, tmp_path):
     assert config["backend"] == "jax" and config["command"].startswith("KERAS_BACKEND=jax toolkit fit ")
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["parameters"] == trained.count_params()
-    assert metrics["machine"] == pretrained.describe_machine()  # publish records it, wherever it ran
+    assert metrics["machine"] == machine.describe_machine()  # publish records it, wherever it ran
 
 
-GENERATORS = sorted(k for k, v in pretrained.load_catalog().items() if v["task"] == "generation")
+GENERATORS = sorted(k for k, v in catalog.load_catalog().items() if v["task"] == "generation")
 
 
 @pytest.mark.parametrize("weights_id", GENERATORS)
 def test_shipped_quality_is_recomputed(shipped_result, weights_id):
-    recorded = pretrained.entry(weights_id)["metrics"]["mnist/generated"]
+    recorded = catalog.entry(weights_id)["metrics"]["mnist/generated"]
     result = shipped_result(weights_id)
     assert result["samples"] == recorded["samples"]
     # on as many samples as recorded, every stated number comes back (to rounding across processors)
@@ -283,7 +283,7 @@ def test_shipped_quality_is_recomputed(shipped_result, weights_id):
 
 def test_recorded_floor_is_recomputed(data_dir):
     """The real-digit floor every generator entry records (and the report shows) comes back."""
-    floors = [v for k in GENERATORS for key, v in pretrained.entry(k).items() if key.startswith("floor")]
+    floors = [v for k in GENERATORS for key, v in catalog.entry(k).items() if key.startswith("floor")]
     assert floors
     result = GenerationTask().floor(data_dir, samples=floors[0]["samples"])
     for floor in floors:  # each entry measured it when published: the same to rounding
@@ -349,13 +349,13 @@ def test_conditional_generator_draws_the_requested_digit_shapes():
 def test_cdcgan_meets_the_conditional_target():
     """The judge reads the requested digit in at least 95 % of 10,000 samples (recomputed above)."""
     assert "cdcgan.mnist" in GENERATORS
-    assert pretrained.entry("cdcgan.mnist")["metrics"]["mnist/generated"]["conditional_accuracy"] >= 0.95
+    assert catalog.entry("cdcgan.mnist")["metrics"]["mnist/generated"]["conditional_accuracy"] >= 0.95
 
 
 def test_dcgan_meets_both_targets():
     """On 10,000 samples (recomputed above) the Inception Score is at least 9.0 and every digit is
     between 7 % and 13 % of them."""
-    recorded = pretrained.entry("dcgan.mnist")["metrics"]["mnist/generated"]
+    recorded = catalog.entry("dcgan.mnist")["metrics"]["mnist/generated"]
     assert recorded["inception_score"] >= 9.0
     assert 0.07 <= recorded["min_share"] and recorded["max_share"] <= 0.13
 
@@ -364,17 +364,17 @@ def test_infogan_meets_both_targets():
     """The DCGAN with InfoGAN's categorical code reaches an Inception Score of 9.0 on 10,000
     samples, and every digit is between 7 % and 13 % of them (both recomputed above); its FID is
     the lowest and its Inception Score the highest of the unconditional generators, as the README says."""
-    recorded = pretrained.entry("infogan.mnist")["metrics"]["mnist/generated"]
+    recorded = catalog.entry("infogan.mnist")["metrics"]["mnist/generated"]
     assert recorded["inception_score"] >= 9.0
     assert 0.07 <= recorded["min_share"] and recorded["max_share"] <= 0.13
-    others = [pretrained.entry(k)["metrics"]["mnist/generated"] for k in ("dcgan.mnist", "gan_mlp.mnist")]
+    others = [catalog.entry(k)["metrics"]["mnist/generated"] for k in ("dcgan.mnist", "gan_mlp.mnist")]
     assert recorded["fid"] < min(other["fid"] for other in others)
     assert recorded["inception_score"] > max(other["inception_score"] for other in others)
 
 
 def test_infogan_codes_found_every_digit_without_labels():
     """As the README says: each of the 20 codes draws mostly one digit, and every digit has two codes."""
-    task, model = GenerationTask(model="infogan"), pretrained.build("infogan.mnist")
+    task, model = GenerationTask(model="infogan"), hub.load_pretrained("infogan.mnist")
     judge = task.judge()
     majorities = []
     for code in range(model.codes):
@@ -399,6 +399,6 @@ def test_readme_training_commands_are_the_recorded_recipe(weights_id):
     block = readme.split("## Generating digits (GANs)")[1].split("```")[1].replace("\\\n", " ")
     arch = weights_id.split(".")[0]
     shown = [options(line) for line in block.splitlines() if re.match(rf"toolkit fit --model {arch} ", line)]
-    recipe = pretrained.entry(weights_id)["recipe"]
+    recipe = catalog.entry(weights_id)["recipe"]
     recorded = [options(stage["command"]) for stage in [*recipe.get("starts_from", []), recipe]]
     assert shown == recorded

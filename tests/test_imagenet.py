@@ -10,11 +10,11 @@ from click.testing import CliRunner
 
 import toolkit
 from cli.main import toolkit as cli
-from toolkit import pretrained
+from toolkit import catalog, hub
 from toolkit.data.imagenet import CLASS_INDEX_MD5, class_index, decode, load_photo, preprocess
 from toolkit.tasks.imagenet import ImageNetTask
 
-CANONICAL = sorted(k for k, v in pretrained.load_catalog().items() if v.get("url"))
+CANONICAL = sorted(k for k, v in catalog.load_catalog().items() if v.get("url"))
 
 
 def test_class_index_is_keras_file(data_dir):
@@ -77,7 +77,7 @@ def test_evaluate_random_weights_on_the_validation_subset(data_dir):
 
 @pytest.mark.parametrize("weights_id", CANONICAL)
 def test_canonical_entries_match_their_architecture(weights_id):
-    item = pretrained.entry(weights_id)
+    item = catalog.entry(weights_id)
     assert item["url"].startswith("https://storage.googleapis.com/tensorflow/keras-applications/")
     assert len(item["md5"]) == 32
     assert item["params"] == toolkit.model_info(item["arch"]).published_params
@@ -89,24 +89,25 @@ def _serve(tmp_path, monkeypatch, model, weights_id="resnet18.test", corrupt_has
     source.parent.mkdir()
     model.save_weights(source)
     md5 = hashlib.md5(source.read_bytes()).hexdigest()
-    catalog = {
+    served = {
         weights_id: {
             "arch": "resnet18", "build": {}, "task": "imagenet",
             "task_settings": {"preprocessing": "caffe", "size": 224, "crop_fraction": 0.875},
             "file": source.name, "md5": "0" * 32 if corrupt_hash else md5, "url": source.as_uri(),
-            "params": model.count_params(), "metrics": {}, "recipe": {},
+            "params": model.count_params(), "description": "Served from a file URL.", "preprocessing": "caffe",
+            "labels": None, "metrics": {}, "recipe": {"command": "a test"},
         }
     }  # fmt: skip
-    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
-    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path)
-    monkeypatch.setattr(pretrained, "CATALOG", tmp_path / "catalog.json")
+    (tmp_path / "catalog.json").write_text(json.dumps(served))
+    monkeypatch.setattr(catalog, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(catalog, "CATALOG", tmp_path / "catalog.json")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
 
 
 def test_downloaded_weights_load_through_the_cache(tmp_path, monkeypatch, data_dir):
     model = toolkit.build_model("resnet18")
     _serve(tmp_path, monkeypatch, model)
-    loaded = pretrained.build("resnet18.test")
+    loaded = hub.load_pretrained("resnet18.test")
     assert (tmp_path / "keras" / "models" / "resnet18_test.weights.h5").exists()
     x = np.random.default_rng(0).uniform(size=(1, 224, 224, 3)).astype("float32")
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-5, atol=1e-6)
@@ -122,17 +123,17 @@ def test_downloaded_weights_load_through_the_cache(tmp_path, monkeypatch, data_d
 
 def test_wrong_hash_is_refused(tmp_path, monkeypatch):
     _serve(tmp_path, monkeypatch, toolkit.build_model("resnet18"), corrupt_hash=True)
-    with pytest.raises(pretrained.WeightsError, match="expected hash"):
-        pretrained.build("resnet18.test")
+    with pytest.raises(catalog.WeightsError, match="expected hash"):
+        hub.load_pretrained("resnet18.test")
 
 
 def test_offline_error_names_the_file(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    item = pretrained.entry("vgg16.imagenet")
+    item = catalog.entry("vgg16.imagenet")
     monkeypatch.setitem(item, "url", (tmp_path / "nowhere" / item["file"]).as_uri())
-    monkeypatch.setattr(pretrained, "entry", lambda _: item)
-    with pytest.raises(pretrained.WeightsError, match="vgg16_weights_tf_dim_ordering_tf_kernels.h5"):
-        pretrained.weights_file("vgg16.imagenet")
+    monkeypatch.setattr(catalog, "entry", lambda _: item)
+    with pytest.raises(catalog.WeightsError, match="vgg16_weights_tf_dim_ordering_tf_kernels.h5"):
+        catalog.weights_file("vgg16.imagenet")
 
 
 def test_legacy_keras_application_files_load(tmp_path):

@@ -132,24 +132,24 @@ def test_published_gap_text_sets_each_error_beside_its_papers():
 
 def test_the_resnet_papers_cifar10_schedule():
     """He et al. 2016, section 4.2: 64k iterations of mini-batches of 128, on the 50k training images."""
-    from toolkit import registry
+    from toolkit import hub
 
     for name in ("resnet20", "resnet56"):
-        assert registry.model_info(name).published_epochs == {"cifar10": 164}
-    assert registry.model_info("plain20").published_epochs == {}
+        assert hub.model_info(name).published_epochs == {"cifar10": 164}
+    assert hub.model_info("plain20").published_epochs == {}
 
 
 def test_resnet20_on_the_papers_schedule_beats_the_shared_budget():
     """The shipped 164-epoch run differs from the 40-epoch one only in length, and ends nearer the paper."""
     import toolkit
-    from toolkit import pretrained, registry
+    from toolkit import catalog, hub
 
-    catalog = pretrained.load_catalog()
+    catalog = catalog.load_catalog()
     shared, longer = catalog["resnet20.cifar10"], catalog["resnet20.cifar10_164ep"]
-    assert longer["recipe"]["epochs"] == registry.model_info("resnet20").published_epochs["cifar10"]
+    assert longer["recipe"]["epochs"] == hub.model_info("resnet20").published_epochs["cifar10"]
     assert longer["recipe"]["recipe"] == shared["recipe"]["recipe"]
     error = {item["recipe"]["epochs"]: item["metrics"]["cifar10/test"]["error"] for item in (shared, longer)}
-    assert registry.model_info("resnet20").errors["cifar10_test_error"] < error[164] < error[40]
+    assert hub.model_info("resnet20").errors["cifar10_test_error"] < error[164] < error[40]
     model = toolkit.build_model("resnet20", weights="cifar10_164ep")
     assert model.count_params() == longer["params"]
 
@@ -160,9 +160,9 @@ def test_the_second_resnet20_run_comes_nearest_the_paper():
     above the issue's 10 % target (as the README says)."""
     import re
 
-    from toolkit import pretrained
+    from toolkit import catalog
 
-    catalog = pretrained.load_catalog()
+    catalog = catalog.load_catalog()
     second, first = catalog["resnet20.cifar10_cutout"], catalog["resnet20.cifar10_164ep"]
     recipe = second["recipe"]
     assert [stage["command"] for stage in recipe["starts_from"]] == [first["recipe"]["command"]]
@@ -181,9 +181,9 @@ def test_the_resnet20_soup_meets_the_10_percent_target():
     command is the catalog's, and its test error is the lowest of the ResNet-20s, within the issue's 10 %."""
     import re
 
-    from toolkit import pretrained
+    from toolkit import catalog
 
-    catalog = pretrained.load_catalog()
+    catalog = catalog.load_catalog()
     first, second, soup = (catalog[f"resnet20.{tag}"] for tag in ("cifar10_164ep", "cifar10_cutout", "cifar10_soup"))
     recipe = soup["recipe"]
     assert [stage["command"] for stage in recipe["starts_from"]] == [
@@ -204,9 +204,9 @@ def test_the_shipped_cifar10_nets_show_the_resnet_papers_finding():
     """As the README says: all nine families share one budget, and with it the deeper plain net ends
     with higher training and test error than the shallower one, and the deeper residual net with
     lower (He et al. 2016, Figure 6). The test errors are recomputed in test_weights.py."""
-    from toolkit import pretrained
+    from toolkit import catalog
 
-    catalog = pretrained.load_catalog()
+    catalog = catalog.load_catalog()
     shared = ("lenet5", "alexnet_cifar", "vgg11_cifar", "vgg16_cifar", "googlenet_cifar", "plain20", "plain56", "resnet20",
               "resnet56")  # fmt: skip
     entries = {arch: catalog[f"{arch}.cifar10"] for arch in shared}

@@ -9,7 +9,7 @@ from PIL import Image
 
 import toolkit
 from cli.main import toolkit as cli
-from toolkit import pretrained
+from toolkit import catalog, tasks
 from toolkit.data.masks import (
     MaskError,
     adapted_rand_error,
@@ -158,17 +158,17 @@ def test_overlap_tiles_have_no_seams_and_keep_the_size():
     np.testing.assert_allclose(tiled[inner], whole[inner], atol=1e-4)
 
 
-SEGMENTERS = sorted(k for k, v in pretrained.load_catalog().items() if v["task"] == "segmentation")
+SEGMENTERS = sorted(k for k, v in catalog.load_catalog().items() if v["task"] == "segmentation")
 
 
 def test_unet_membrane_meets_the_challenge_targets(data_dir):
     """The issue's targets, on the ISBI challenge's own definitions (recomputed by tests/test_weights.py),
     and far better than guessing "cell" everywhere."""
     assert "unet.membrane" in SEGMENTERS
-    metrics = pretrained.load_catalog()["unet.membrane"]["metrics"]["membrane/validation"]
+    metrics = catalog.load_catalog()["unet.membrane"]["metrics"]["membrane/validation"]
     assert metrics["images"] == 5
     assert metrics["isbi_pixel_error"] <= 0.08 and metrics["isbi_rand_error"] <= 0.10
-    _, masks = pretrained.task_for("unet.membrane").split(data_dir, "validation")
+    _, masks = tasks.task_for("unet.membrane").split(data_dir, "validation")
     all_cell_error = float(np.mean([1 - m.mean() for m in masks]))
     assert metrics["pixel_error"] < 0.6 * all_cell_error and metrics["dice"] > 0.9
 
@@ -176,7 +176,7 @@ def test_unet_membrane_meets_the_challenge_targets(data_dir):
 def test_unet_nuclei_meets_the_dice_target():
     """Recomputed (Dice included) by tests/test_weights.py on the 129 held-out images."""
     assert "unet.nuclei" in SEGMENTERS
-    metrics = pretrained.load_catalog()["unet.nuclei"]["metrics"]["nuclei/validation"]
+    metrics = catalog.load_catalog()["unet.nuclei"]["metrics"]["nuclei/validation"]
     assert metrics["images"] == 129 and metrics["dice"] >= 0.88
 
 

@@ -8,19 +8,19 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import toolkit
-from toolkit import pretrained
+from toolkit import catalog, hub, runs, tasks
 
-CATALOG = {k: v for k, v in pretrained.load_catalog().items() if not v.get("url")}  # the files shipped here
+CATALOG = {k: v for k, v in catalog.load_catalog().items() if not v.get("url")}  # the files shipped here
 
 
 @pytest.mark.parametrize("weights_id", sorted(CATALOG))
 def test_entry_file_hash_and_parameters(weights_id):
     item = CATALOG[weights_id]
     assert item["arch"] == weights_id.split(".")[0] or weights_id.startswith("digits.")
-    assert pretrained.sha256(pretrained.WEIGHTS_DIR / item["file"]) == item["sha256"]
-    assert (pretrained.WEIGHTS_DIR / item["file"]).stat().st_size == item["file_size"]
+    assert catalog.file_hash(catalog.WEIGHTS_DIR / item["file"]) == item["sha256"]
+    assert (catalog.WEIGHTS_DIR / item["file"]).stat().st_size == item["file_size"]
     assert item["file_size"] < 12_000_000, "shipped weight files stay small"
-    assert pretrained.build(weights_id).count_params() == item["params"]
+    assert hub.load_pretrained(weights_id).count_params() == item["params"]
     command = item["recipe"]["command"]
     assert command.startswith("toolkit fit ") or "python benchmarks/" in command
     assert "--seed" in command
@@ -42,7 +42,7 @@ def test_description_states_the_recipe(weights_id):
 @pytest.mark.parametrize("weights_id", sorted(CATALOG))
 def test_entry_test_error_is_recomputed(shipped_result, weights_id):
     result = shipped_result(weights_id)
-    summary = pretrained.task_for(weights_id).summary(result)
+    summary = tasks.task_for(weights_id).summary(result)
     (split, recorded), *_ = CATALOG[weights_id]["metrics"].items()
     assert split == f"{result['dataset']}/{result['split']}"
     if "mistakes" in recorded:  # a classifier: allow a flip or two from float round-off across CPUs
@@ -67,31 +67,31 @@ def test_shipped_digit_models_meet_their_targets(weights_id):
 def test_wrong_hash_is_refused_and_nothing_loads(tmp_path, monkeypatch):
     weights_id = sorted(CATALOG)[0]
     item = CATALOG[weights_id]
-    shutil.copyfile(pretrained.WEIGHTS_DIR / item["file"], tmp_path / item["file"])
+    shutil.copyfile(catalog.WEIGHTS_DIR / item["file"], tmp_path / item["file"])
     data = bytearray((tmp_path / item["file"]).read_bytes())
     data[len(data) // 2] ^= 0xFF  # one flipped byte
     (tmp_path / item["file"]).write_bytes(bytes(data))
     (tmp_path / "catalog.json").write_text(json.dumps(CATALOG))
-    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path)
-    monkeypatch.setattr(pretrained, "CATALOG", tmp_path / "catalog.json")
-    with pytest.raises(pretrained.WeightsError, match="refusing to load"):
-        pretrained.build(weights_id)
+    monkeypatch.setattr(catalog, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(catalog, "CATALOG", tmp_path / "catalog.json")
+    with pytest.raises(catalog.WeightsError, match="refusing to load"):
+        hub.load_pretrained(weights_id)
     result = CliRunner().invoke(toolkit, ["weights", "verify", weights_id])
     assert result.exit_code == 1 and "refusing" in result.output
 
 
 def test_unknown_weights_suggest_close_ids():
-    with pytest.raises(pretrained.WeightsError, match="Did you mean lenet5.mnist"):
-        pretrained.entry("lenet5.mnst")
-    with pytest.raises(pretrained.WeightsError, match="Did you mean lenet5.mnist"):
-        pretrained.entry("LeNet5.MNIST")
+    with pytest.raises(catalog.WeightsError, match="Did you mean lenet5.mnist"):
+        catalog.entry("lenet5.mnst")
+    with pytest.raises(catalog.WeightsError, match="Did you mean lenet5.mnist"):
+        catalog.entry("LeNet5.MNIST")
 
 
 def test_weights_of_another_model_are_refused_with_the_model_they_fit():
     import toolkit
 
     with pytest.raises(
-        pretrained.WeightsError, match=r"lenet5.mnist does not fit this resnet20: .*build_model\('lenet5'"
+        catalog.WeightsError, match=r"lenet5.mnist does not fit this resnet20: .*build_model\('lenet5'"
     ):
         toolkit.build_model("resnet20", weights="lenet5.mnist")
 
@@ -103,10 +103,10 @@ def test_a_tag_names_the_models_weights_and_brings_their_build_arguments():
 
     model = toolkit.build_model("lenet5", weights="cifar10")  # lenet5's default takes 32x32x1
     assert model.input_shape == (None, 32, 32, 3)
-    shipped = pretrained.build("lenet5.cifar10")
+    shipped = hub.load_pretrained("lenet5.cifar10")
     for ours, theirs in zip(model.get_weights(), shipped.get_weights()):
         np.testing.assert_array_equal(ours, theirs)
-    with pytest.raises(pretrained.WeightsError, match="Unknown weights 'imagenet'"):
+    with pytest.raises(catalog.WeightsError, match="Unknown weights 'imagenet'"):
         toolkit.build_model("lenet5", weights="imagenet")
     features = toolkit.build_model("lenet5", weights="cifar10", include_top=False)
     np.testing.assert_array_equal(features.get_layer("c1").get_weights()[0], shipped.get_layer("c1").get_weights()[0])
@@ -116,7 +116,7 @@ def test_another_head_is_refused_before_any_download(tmp_path, monkeypatch):
     import toolkit
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty cache: loading would have to download
-    with pytest.raises(pretrained.WeightsError, match="vgg16.imagenet classifies 1000 classes, not 10: pass include"):
+    with pytest.raises(catalog.WeightsError, match="vgg16.imagenet classifies 1000 classes, not 10: pass include"):
         toolkit.build_model("vgg16", weights="imagenet", num_classes=10)
     assert not any(tmp_path.iterdir())
 
@@ -132,7 +132,7 @@ def test_publish_refuses_what_is_not_a_finished_run(tmp_path):
 def test_weights_cli():
     result = CliRunner().invoke(toolkit, ["weights", "list", "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert {row["id"] for row in json.loads(result.output)} == set(pretrained.load_catalog())
+    assert {row["id"] for row in json.loads(result.output)} == set(catalog.load_catalog())
     import toolkit as api
 
     assert api.list_weights("resnet*.cifar10", task="folder") == ["resnet20.cifar10", "resnet56.cifar10"]
@@ -177,7 +177,7 @@ def test_float16_storage_halves_the_file_and_keeps_the_outputs(tmp_path):
     path = tmp_path / "model.weights.h5"
     model.save_weights(path)
     size = path.stat().st_size
-    pretrained.to_float16(path)
+    runs.to_float16(path)
     assert path.stat().st_size < 0.6 * size
     again = toolkit.build_model("resnet20")
     again.load_weights(path)

@@ -6,8 +6,7 @@
 >>> model = toolkit.build_model("lenet5")
 """
 
-from toolkit.pretrained import list_weights
-from toolkit.registry import build_model, get_model, list_models, model_info
+from toolkit.hub import build_model, get_model, list_models, list_weights, load_pretrained, model_info
 
 __version__ = "0.1.0"
-__all__ = ["build_model", "get_model", "list_models", "list_weights", "model_info", "__version__"]
+__all__ = ["build_model", "get_model", "list_models", "list_weights", "load_pretrained", "model_info", "__version__"]

@@ -141,7 +141,7 @@ def convert(state_dict, arch, num_classes=None):
     Raises:
         ConvertError: when the tensors do not fit the architecture (names or shapes).
     """
-    from toolkit import registry
+    from toolkit import hub
 
     if arch not in ARCHS:
         raise ConvertError(f"convert knows {', '.join(ARCHS)}. Received: arch={arch!r}")
@@ -149,7 +149,7 @@ def convert(state_dict, arch, num_classes=None):
     head = state.get("classifier.6.weight", state.get("fc.weight"))
     if head is None:
         raise ConvertError(f"not a torchvision {arch.split('_')[0]} state dict (no classifier weights)")
-    model = registry.build_model(arch, num_classes=num_classes or head.shape[0])
+    model = hub.build_model(arch, num_classes=num_classes or head.shape[0])
     weights = _keras_weights(state, arch, model)
     for layer in model.layers:
         if not layer.weights:

@@ -106,9 +106,9 @@ def count_macs(model):
 def measure(name, **build):
     """(parameters, multiply-adds) of a registered model built with `build` (hashable values; its defaults
     when empty), built once per process."""
-    from toolkit import registry
+    from toolkit import hub
 
-    model = registry.build_model(name, **build)
+    model = hub.build_model(name, **build)
     counts = model.count_params(), count_macs(model)
     keras.backend.clear_session()
     return counts
@@ -116,11 +116,11 @@ def measure(name, **build):
 
 def params_report(names=None):
     """Measured parameters and multiply-adds of every registered model beside the published ones."""
-    from toolkit import registry
+    from toolkit import hub
 
     rows = []
-    for name in names or registry.list_models():
-        info = registry.model_info(name)
+    for name in names or hub.list_models():
+        info = hub.model_info(name)
         params, macs = measure(name)
         rows.append(
             {
@@ -181,11 +181,11 @@ def _short_authors(authors):
 
 def readme_models_table(params):
     """The README's model table, in Markdown, from a `params_report` frame."""
-    from toolkit import registry
+    from toolkit import hub
 
     rows = []
     for row in params.to_dict("records"):
-        info = registry.model_info(row["model"])
+        info = hub.model_info(row["model"])
         rows.append(
             {
                 "model": f"`{row['model']}`",
@@ -206,10 +206,10 @@ WEIGHTS_END = "<!-- weights:end -->"
 
 def readme_weights_table():
     """The README's table of shipped weights, in Markdown, from the catalog."""
-    from toolkit import pretrained
+    from toolkit import catalog
 
     rows = []
-    for weights_id, item in pretrained.load_catalog().items():
+    for weights_id, item in catalog.load_catalog().items():
         for split, metrics in item["metrics"].items():
             measure = ERROR_MEASURE.get(item["task"], "error")
             value = f"{metrics['error']:.3f}" if measure in ("MASE", "FID") else f"{metrics['error']:.2%}"
@@ -270,11 +270,11 @@ def errors_report():
     Entries downloaded from elsewhere (keras.applications) show their published error instead,
     marked as such.
     """
-    from toolkit import pretrained, registry
+    from toolkit import catalog, hub
 
     rows = []
-    for weights_id, item in pretrained.load_catalog().items():
-        info = registry.model_info(item["arch"])
+    for weights_id, item in catalog.load_catalog().items():
+        info = hub.model_info(item["arch"])
         measured = [(split, m, "measured here") for split, m in item["metrics"].items()]
         published_runs = [
             (split, {"error": m["top1_error"]}, "published") for split, m in item.get("published_metrics", {}).items()
@@ -330,14 +330,14 @@ def history_report():
     columns are the catalog's measured test errors, last-epoch training errors, training times and
     CPU inference speed of the small-input variants.
     """
-    from toolkit import pretrained, registry
+    from toolkit import catalog, hub
 
     params = params_report([imagenet_arch for _, imagenet_arch, _ in HISTORY if imagenet_arch])
     measured = params.set_index("model")
-    catalog = pretrained.load_catalog()
+    catalog = catalog.load_catalog()
     rows = []
     for network, imagenet_arch, cifar_arch in HISTORY:
-        info = registry.model_info(imagenet_arch or cifar_arch)
+        info = hub.model_info(imagenet_arch or cifar_arch)
         row = {
             "year": info.year,
             "network": network,
@@ -355,7 +355,7 @@ def history_report():
                 "MACs": measured.loc[imagenet_arch, "MACs"],
             }
         cifar = catalog.get(f"{cifar_arch}.cifar10")
-        cifar_info = registry.model_info(cifar_arch) if cifar_arch else None
+        cifar_info = hub.model_info(cifar_arch) if cifar_arch else None
         row |= {
             "CIFAR-10 model": cifar_arch,
             "CIFAR-10 published test error": cifar_info.errors.get("cifar10_test_error") if cifar_info else None,
@@ -399,9 +399,9 @@ def history_report():
 
 def segmentation_report():
     """The segmentation weights' held-out scores beside the 2015 U-Net's size."""
-    from toolkit import registry
+    from toolkit import hub
 
-    original = registry.model_info("unet").published_params
+    original = hub.model_info("unet").published_params
     return _task_rows("segmentation", lambda item, m: {
         "pixel error": m["pixel_error"], "IoU": m["iou"], "Dice": m["dice"], "Rand error": m["rand_error"],
         "ISBI pixel error": m["isbi_pixel_error"], "ISBI Rand error": m["isbi_rand_error"],
@@ -415,9 +415,9 @@ def generation_report():
         "FID": m["fid"], "Inception Score": m["inception_score"], "smallest digit share": m["min_share"],
         "largest digit share": m["max_share"], "conditional accuracy": m.get("conditional_accuracy"),
     })  # fmt: skip
-    from toolkit import pretrained
+    from toolkit import catalog
 
-    floors = [item[k] for item in pretrained.load_catalog().values() for k in item if k.startswith("floor")]
+    floors = [item[k] for item in catalog.load_catalog().values() for k in item if k.startswith("floor")]
     if floors:
         f = floors[0]
         rows.loc[len(rows)] = {"weights": "real training digits (the floor)", "model": "", "evaluated on": "mnist/test",
@@ -439,10 +439,10 @@ def forecasting_report():
 
 
 def _task_rows(task, measures):
-    from toolkit import pretrained
+    from toolkit import catalog
 
     rows = []
-    for weights_id, item in pretrained.load_catalog().items():
+    for weights_id, item in catalog.load_catalog().items():
         if item["task"] != task:
             continue
         for split, metrics in item["metrics"].items():
@@ -496,9 +496,9 @@ def write_all(out_dir, data_dir=None):
 
 
 def _plain_and_residual_curves():
-    from toolkit import pretrained
+    from toolkit import catalog
 
-    catalog = pretrained.load_catalog()
+    catalog = catalog.load_catalog()
     # each run's per-epoch accuracies, with the weight decay it was trained with (part of its budget)
     return {arch: {**item["history"], "weight_decay": item["recipe"].get("recipe", {}).get("weight_decay")}
             for arch in ("plain20", "plain56", "resnet20", "resnet56")
@@ -507,10 +507,10 @@ def _plain_and_residual_curves():
 
 def _task_figures(data_dir):
     """A sample grid per generator, a forecast plot per forecaster, an overlay per segmenter."""
-    from toolkit import pretrained
+    from toolkit import catalog
 
     figures = {}
-    for weights_id, item in pretrained.load_catalog().items():
+    for weights_id, item in catalog.load_catalog().items():
         if item.get("url"):
             continue
         if item["task"] == "generation":
@@ -523,10 +523,10 @@ def _task_figures(data_dir):
 
 
 def _sample_grid(weights_id, path):
-    from toolkit import pretrained
+    from toolkit import hub, tasks
     from toolkit.tasks.generation import save_grid
 
-    task, model = pretrained.task_for(weights_id), pretrained.build(weights_id)
+    task, model = tasks.task_for(weights_id), hub.load_pretrained(weights_id)
     digits = [d for d in range(10) for _ in range(4)] if task.conditional else None
     codes = [k % model.codes for k in range(40)] if model.codes else None  # a column per code
     images = task.sample(model.sampler, 40, seed=0, digits=digits, codes=codes)
@@ -534,9 +534,9 @@ def _sample_grid(weights_id, path):
 
 
 def _forecast_plot(weights_id, path, data_dir):
-    from toolkit import plots, pretrained
+    from toolkit import hub, plots, tasks
 
-    task, model = pretrained.task_for(weights_id), pretrained.build(weights_id)
+    task, model = tasks.task_for(weights_id), hub.load_pretrained(weights_id)
     times, values, lower, upper = task.future(model, 12, data_dir)  # reads and caches the series
     future = pd.DataFrame({"time": times, "forecast": values, "lower": lower, "upper": upper})
     plots.forecast_figure(task, model, future, path)
@@ -545,9 +545,9 @@ def _forecast_plot(weights_id, path, data_dir):
 def _overlay(weights_id, path, data_dir):
     from PIL import Image
 
-    from toolkit import plots, pretrained
+    from toolkit import hub, plots, tasks
 
-    task, model = pretrained.task_for(weights_id), pretrained.build(weights_id)
+    task, model = tasks.task_for(weights_id), hub.load_pretrained(weights_id)
     images, _ = task.split(data_dir, "validation")
     image = images[0]
     Image.fromarray(plots.overlay(image, task.predict_map(model, image) >= 0.5)).save(path)
@@ -690,7 +690,7 @@ def _longer_run_text(weights_id, item):
 
 def reports_readme(frames, curves, figures):
     """reports/README.md: the history of the networks told by the measured tables and figures."""
-    from toolkit import pretrained
+    from toolkit import catalog
 
     history, errors = frames["history"], frames["errors"]
     digits = errors[errors["task"] == "digits"]
@@ -705,7 +705,7 @@ def reports_readme(frames, curves, figures):
                      "training seconds per epoch", "training machine", "inference images/s (CPU)"]  # fmt: skip
     percent = ("ILSVRC top-5 error (challenge entry)", "top-5 error (single model, published)", "CIFAR-10 test error",
                "CIFAR-10 training error", "CIFAR-10 published test error", "error")  # fmt: skip
-    catalog = pretrained.load_catalog()
+    catalog = catalog.load_catalog()
     averaged = ", ".join(f"`{k}`" for k, v in catalog.items() if v.get("build", {}).get("ema"))
     parts = [
         "# The history of neural networks, measured",

@@ -23,7 +23,7 @@ def convert_command(state_dict, arch, output, weights_id, force):
     """
     import os
 
-    from toolkit import pretrained
+    from toolkit import catalog, runs
     from toolkit.convert import convert, read_state_dict
 
     if not output and not weights_id:
@@ -34,12 +34,12 @@ def convert_command(state_dict, arch, output, weights_id, force):
     if weights_id:
         if not weights_id.startswith(f"{arch}."):
             raise click.UsageError(f"--id must start with {arch}. (the arch.tag convention)")
-        if weights_id in pretrained.load_catalog() and not force:
+        if weights_id in catalog.load_catalog() and not force:
             raise click.ClickException(f"{weights_id} is already in the catalog; pass --force to replace it.")
     model = convert(read_state_dict(state_dict), arch)
     if output:
         model.save_weights(output)
         click.echo(f"wrote {output}", err=True)
     if weights_id:
-        item = pretrained.add_converted(weights_id, model, arch, source=os.path.basename(state_dict))
+        item = runs.add_converted(weights_id, model, arch, source=os.path.basename(state_dict))
         click.echo(f"added {weights_id} to the catalog ({item['file']})", err=True)

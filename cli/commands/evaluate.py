@@ -37,12 +37,12 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
     if model_name and not checkpoint and task_name != "imagenet":
         raise click.UsageError("--model needs --checkpoint FILE (only --task imagenet evaluates random weights)")
     if weights_id:
-        from toolkit import pretrained
+        from toolkit import hub, tasks
 
-        task = pretrained.task_for(weights_id)
+        task = tasks.task_for(weights_id)
         if task_name and task_name != task.name:
             raise click.UsageError(f"{weights_id} is a {task.name} model, not a {task_name} one; drop --task")
-        model = pretrained.build(weights_id)
+        model = hub.load_pretrained(weights_id)
         name = weights_id
     else:
         run_config = pathlib.Path(checkpoint or ".").parent / "config.json"

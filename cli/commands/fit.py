@@ -197,7 +197,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
         raise click.UsageError(str(error)) from None
     task = get_task(task_name, **settings)
     out = out or f"runs/{model_name}-{task_name}"
-    from toolkit.tasks.base import make_strategy, prepare_out, run_fit, seed_everything
+    from toolkit.tasks.training import make_strategy, prepare_out, run_fit, seed_everything
 
     new_folders = [folder for folder in (pathlib.Path(out), *pathlib.Path(out).parents) if not folder.exists()]
     out = prepare_out(out, resume=resume, force=force)
@@ -242,7 +242,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
         config["task_settings"] = task.settings
         click.echo(f"fitting {model_name} ({model.count_params():,} parameters) on {task_name} -> {out}", err=True)
         with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
-            metrics = run_fit(task, model, train, validation, out=out, epochs=epochs, config=config, monitor=task.monitor, mode=task.mode, tensorboard=tensorboard)  # fmt: skip
+            metrics = run_fit(task, model, train, validation, out=out, epochs=epochs, config=config, tensorboard=tensorboard, data_dir=data_dir)  # fmt: skip
         click.echo(json.dumps(metrics, indent=2))
     except BaseException:
         for folder in new_folders:  # a fit that failed before writing anything leaves no empty folders

@@ -36,13 +36,13 @@ def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, f
     import pandas as pd
 
     from cli.output import claim_outputs, emit
-    from toolkit import pretrained
+    from toolkit import catalog, hub
     from toolkit.data.series import read_csv
     from toolkit.tasks import get_task
 
     if output and fmt != "table":
         raise click.UsageError(f"--format {fmt} is for printing; -o {output} is written as CSV")
-    item = pretrained.entry(weights_id)
+    item = catalog.entry(weights_id)
     if item["task"] != "forecasting":
         raise click.ClickException(f"{weights_id} is a {item['task']} model, not a forecaster.")
     claim_outputs(output, plot, force=force)
@@ -51,7 +51,7 @@ def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, f
     settings["target"] = target or (settings["target"] if settings["target"] in columns else None)
     settings["time_col"] = time_col or (settings["time_col"] if settings["time_col"] in columns else None)
     task = get_task("forecasting", **settings)
-    model = pretrained.build(weights_id)
+    model = hub.load_pretrained(weights_id)
     times, values, lower, upper = task.future(model, horizon)
     frame = pd.DataFrame(
         {

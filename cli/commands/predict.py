@@ -56,13 +56,13 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
 
     import numpy as np
 
-    from toolkit import pretrained
+    from toolkit import hub, tasks
     from toolkit.data.images import ImageError, list_images
 
     paths = list_images(images)
     if not paths:
         raise click.ClickException(f"No image files match {' '.join(images)}.")
-    task = pretrained.task_for(weights_id)
+    task = tasks.task_for(weights_id)
     instead = {"generation": "toolkit sample --weights", "forecasting": "toolkit forecast SERIES.csv --weights"}
     if task.name in instead:
         raise click.UsageError(f"{weights_id} is a {task.name} model: use `{instead[task.name]} {weights_id}`")
@@ -70,7 +70,7 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
         raise click.UsageError(f"-o, --out-dir and --overlay write masks; {weights_id} is a {task.name} model")
     if task.name == "segmentation" and show_input:
         raise click.UsageError(f"--show-input shows what a classifier saw; {weights_id} segments (see --overlay)")
-    model = pretrained.build(weights_id)
+    model = hub.load_pretrained(weights_id)
     if task.name == "segmentation":
         _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt)
         return

@@ -27,7 +27,7 @@ from cli.output import claim_outputs
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 def sample_command(weights_id, count, output, out_dir, seed, digit, code, interpolate, force):
     """Sample digits from a trained generator into a grid (-o) or separate files (--out-dir)."""
-    from toolkit import pretrained
+    from toolkit import hub, tasks
     from toolkit.data.images import IMAGE_SUFFIXES
     from toolkit.tasks.generation import save_grid
 
@@ -36,11 +36,11 @@ def sample_command(weights_id, count, output, out_dir, seed, digit, code, interp
     if output and pathlib.Path(output).suffix.lower() not in IMAGE_SUFFIXES:
         raise click.BadParameter(f"{output} is not an image file name (end it in .png or .jpg)", param_hint="-o")
     targets = [pathlib.Path(out_dir) / f"sample_{k:04d}.png" for k in range(count)] if out_dir else [output]
-    task = pretrained.task_for(weights_id)
+    task = tasks.task_for(weights_id)
     if task.name != "generation":
         raise click.ClickException(f"{weights_id} is a {task.name} model, not a generator.")
     claim_outputs(*targets, force=force)
-    generator = pretrained.build(weights_id).sampler
+    generator = hub.load_pretrained(weights_id).sampler
     if interpolate:
         images = task.interpolate(generator, (seed, seed + 1), count, digit, code)
     else:

@@ -18,11 +18,11 @@ def weights_command():
 def list_(pattern, task, fmt):
     """List the catalog entries whose ids match PATTERN (shell wildcards, e.g. '*.cifar10'):
     id, model, task, parameters, test metrics, file size."""
-    from toolkit import pretrained
+    from toolkit import catalog
 
-    catalog = pretrained.load_catalog()
+    catalog = catalog.load_catalog()
     rows = []
-    for weights_id in pretrained.list_weights(pattern, task=task):
+    for weights_id in catalog.list_weights(pattern, task=task):
         item = catalog[weights_id]
         (split, metrics), *_ = item["metrics"].items() or [("", {})]
         rows.append(
@@ -48,23 +48,23 @@ def info(weights_id):
     """Everything the catalog records about WEIGHTS_ID, as JSON."""
     import json
 
-    from toolkit import pretrained
+    from toolkit import catalog
 
-    click.echo(json.dumps({"id": weights_id, **pretrained.entry(weights_id)}, indent=2))
+    click.echo(json.dumps({"id": weights_id, **catalog.entry(weights_id)}, indent=2))
 
 
 @weights_command.command("verify")
 @click.argument("weights_ids", nargs=-1)
 def verify(weights_ids):
     """Check each file's hash and parameter count (by default: the shipped files and downloaded ones)."""
-    from toolkit import pretrained
+    from toolkit import catalog, hub
 
     failures = 0
-    for weights_id in weights_ids or list(pretrained.load_catalog()):
-        if not weights_ids and not pretrained.is_available(weights_id):
+    for weights_id in weights_ids or list(catalog.load_catalog()):
+        if not weights_ids and not catalog.is_available(weights_id):
             click.echo(f"{weights_id}: not downloaded yet; skipped")
             continue
-        ok, message = pretrained.verify(weights_id)
+        ok, message = hub.verify(weights_id)
         click.echo(message)
         failures += not ok
     if failures:
@@ -82,9 +82,9 @@ def publish(run_dir, weights_id, description, force, data_dir, float16):
     """Add the finished `toolkit fit` run in RUN_DIR to the catalog, measured on the test split."""
     import json
 
-    from toolkit import pretrained
+    from toolkit import runs
 
-    item = pretrained.publish(
+    item = runs.publish(
         run_dir, weights_id, data_dir=data_dir, description=description, force=force, float16=float16
     )
     click.echo(json.dumps(item["metrics"], indent=2))

@@ -69,12 +69,12 @@ def load_weights(model, weights):
     if os.path.isfile(str(weights)):
         model.load_weights(str(weights))
         return
-    from toolkit import pretrained
+    from toolkit import catalog
 
     if str(weights).endswith(".h5"):
-        raise pretrained.WeightsError(f"{weights}: no such weights file")
+        raise catalog.WeightsError(f"{weights}: no such weights file")
 
-    pretrained.load_into(model, weights)
+    catalog.load_into(model, weights)
 
 
 def predict_batch(model, batch):

@@ -20,6 +20,7 @@ def _conv_bn(x, filters, kernel, name, strides=1, padding="valid"):
 
 @register(
     family="digitnet",
+    preprocessing="tf",
     year=2026,
     authors="the toolkit (after Simard et al. 2003 and VGG)",
     paper="Best practices for convolutional neural networks applied to visual document analysis",

@@ -27,7 +27,7 @@ def _finish_gan(generator, discriminator, latent_dim, name, weights, num_classes
     return model
 
 
-_GAN = dict(tasks=("generation",), input_shape=(100,))
+_GAN = dict(tasks=("generation",), input_shape=(100,), output_range=(-1.0, 1.0))  # tanh generators
 
 
 @register(
@@ -36,7 +36,7 @@ _GAN = dict(tasks=("generation",), input_shape=(100,))
     authors="Goodfellow, Pouget-Abadie, Mirza, Xu, Warde-Farley, Ozair, Courville, Bengio",
     paper="Generative adversarial nets",
     params_basis="computed: generator 2,503,984 + discriminator 1,231,441",
-    **_GAN,
+    **{**_GAN, "output_range": (0.0, 1.0)},  # a sigmoid generator
 )
 def gan_mlp(*, weights=None, latent_dim=100, image_shape=(28, 28, 1), ema=0.0, name="gan_mlp"):
     """The 2014 GAN's MNIST networks (the paper's released code).
@@ -165,6 +165,7 @@ def _dcgan_networks(latent_dim, num_classes=0, paper_discriminator=False, codes=
     paper="Conditional generative adversarial nets",
     params_basis="computed: the DCGAN plus a 50-d digit embedding in the generator, a projection and a digit classifier in the discriminator",
     **_GAN,
+    conditional=True,
 )
 def cdcgan(*, weights=None, latent_dim=100, num_classes=10, ema=0.0, name="cdcgan"):
     """A conditional DCGAN: both networks are told the digit (Mirza & Osindero 2014).

@@ -212,6 +212,7 @@ def _basic_conv(x, filters, kernel, name, strides=1):
     params_basis="torchvision weights metadata",
     errors={"single_top1_error": 0.3022, "single_top5_error": 0.1047},
     variant="torchvision's layout (batch norm, 3x3 in the '5x5' branch), for its weights",
+    preprocessing="tf",  # [-1, 1], as torchvision's weights were trained
 )
 def googlenet_torchvision(
     *,

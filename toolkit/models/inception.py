@@ -19,6 +19,7 @@ from toolkit.registry import register
     paper="Rethinking the Inception architecture for computer vision",
     tasks=("imagenet", "folder"),
     input_shape=(299, 299, 3),
+    preprocessing="tf",
     min_input_size=75,
     published_params=23_851_784,
     published_macs=5.71e9,

@@ -101,6 +101,7 @@ def resnet(
 
 _RESNET = dict(
     family="resnet",
+    preprocessing="caffe",
     year=2015,
     authors="He, Zhang, Ren, Sun",
     paper="Deep residual learning for image recognition",

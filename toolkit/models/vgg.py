@@ -18,6 +18,7 @@ FILTERS = (64, 128, 256, 512, 512)
 
 _VGG = dict(
     family="vgg",
+    preprocessing="caffe",
     year=2014,
     authors="Simonyan, Zisserman",
     paper="Very deep convolutional networks for large-scale image recognition",

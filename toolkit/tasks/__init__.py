@@ -30,3 +30,11 @@ def get_task(name, **settings):
         ValueError: for an unknown task.
     """
     return task_class(name)(**settings)
+
+
+def task_for(weights_id):
+    """The task of a catalog entry (or run folder), with the settings it was trained with."""
+    from toolkit import catalog
+
+    item = catalog.entry(weights_id)
+    return get_task(item["task"], **item.get("task_settings", {}))

@@ -9,14 +9,15 @@ digit resized to at least their smallest input and repeated over 3 channels).
 
 import numpy as np
 
-from toolkit import registry
+from toolkit import hub
 from toolkit.data.mnist import load_mnist
+from toolkit.tasks.task import Task
 
 LABELS = [str(d) for d in range(10)]
 VALIDATION = 5_000
 
 
-class DigitsTask:
+class DigitsTask(Task):
     """MNIST digits; takes no settings."""
 
     name = "digits"
@@ -26,6 +27,7 @@ class DigitsTask:
         "28x28 gray, light ink on black, pixels / 255; MNIST's crop-fit-20x20-centre-by-mass for other images"
     )
     monitor, mode = "val_accuracy", "max"
+    loss, metrics = "sparse_categorical_crossentropy", ("accuracy",)
 
     @staticmethod
     def from_options(model_name, data_dir, o):
@@ -57,7 +59,7 @@ class DigitsTask:
     # -- the model -----------------------------------------------------------------------------
     def input_shape(self, model_name):
         """The input shape the task gives `model_name`."""
-        info = registry.model_info(model_name)
+        info = hub.model_info(model_name)
         if "digits" not in info.tasks and info.min_input_size is None:
             raise ValueError(f"{model_name} cannot take 28x28 digits (its tasks: {', '.join(info.tasks)})")
         side = max(28, info.min_input_size or 28)
@@ -75,10 +77,6 @@ class DigitsTask:
             args["learning_rule"] = "gradient"
         return args
 
-    def build(self, model_name, **kwargs):
-        """The registry model with the task's head and input shape."""
-        return registry.build_model(model_name, **{**self.build_args(model_name), **kwargs})
-
     def adapt(self, images, input_shape):
         """Turn (B, 28, 28, 1) digits into what a model of `input_shape` takes (a tf op)."""
         import tensorflow as tf
@@ -93,16 +91,6 @@ class DigitsTask:
         if channels != 1:
             images = tf.repeat(images, channels, axis=-1)
         return images
-
-    def compile(self, model, optimizer="adam", learning_rate=1e-3):
-        from toolkit.tasks.base import make_optimizer
-
-        model.compile(make_optimizer(optimizer, learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"])
-
-    def callbacks(self, config):
-        from toolkit.tasks.base import cosine_schedule
-
-        return [cosine_schedule(config["epochs"], config["learning_rate"])]
 
     def datasets(self, model, *, batch_size, seed, augment="none", data_dir=None, limit=None, strategy=None):
         """tf.data pipelines for training (shuffled, distorted) and validation."""
@@ -178,6 +166,10 @@ class DigitsTask:
         except ImageError as error:
             message = str(error)
             raise ImageError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+
+    def predict(self, model, inputs, top=2, batch_size=512):
+        """The `top` digits and their probabilities for each of `inputs` (from `read`), best first."""
+        return self.answers(self.probabilities(model, np.stack(inputs), batch_size=batch_size), top)
 
     def answers(self, probabilities, top=2):
         """For each row of probabilities: the `top` digits and their probabilities, best first."""

@@ -7,20 +7,24 @@ counted; images of any size and mode are converted to RGB, resized so the shorte
 centre-cropped to `image_size`. Class names are kept with the weights.
 """
 
+import logging
 import pathlib
-import sys
 import time
 
 import numpy as np
 
-from toolkit import registry
+from toolkit import catalog, hub
 from toolkit.data.images import IMAGE_SUFFIXES, ImageError
 from toolkit.data.paths import locate, not_found, portable
+from toolkit.tasks.task import Task
+
+log = logging.getLogger(__name__)
 
 
-class FolderTask:
+class FolderTask(Task):
     name = "folder"
     monitor, mode = "val_accuracy", "max"
+    loss, metrics = "sparse_categorical_crossentropy", ("accuracy",)
 
     def __init__(self, data=None, image_size=64, classes=None, validation_split=0.2, preprocessing="tf",
                  base_weights=None, freeze_base=False, per_class=None, class_names=None, seed=0):  # fmt: skip
@@ -39,15 +43,10 @@ class FolderTask:
             raise ValueError("--task folder needs --data: a folder with one sub-folder of images per class")
         preprocessing = "tf"
         if o["base_weights"]:
-            from toolkit import pretrained
-
-            source = pretrained.entry(o["base_weights"])
+            source = catalog.entry(o["base_weights"])
             preprocessing = source.get("task_settings", {}).get("preprocessing", "tf")
             if source["arch"] != model_name:
-                print(
-                    f"note: --weights {o['base_weights']} is a {source['arch']}; fitting {source['arch']}",
-                    file=sys.stderr,
-                )
+                log.warning("%s is a %s; fitting %s", o["base_weights"], source["arch"], source["arch"])
                 model_name = source["arch"]
         settings = dict(data=portable(locate(o["data"], data_dir)), image_size=o["image_size"], preprocessing=preprocessing,
                         base_weights=o["base_weights"], freeze_base=o["freeze_base"], seed=o["seed"],
@@ -133,7 +132,7 @@ class FolderTask:
                 labels.append(label)
             except ImageError as error:
                 self.skipped += 1
-                print(f"warning: skipped {error}", file=sys.stderr)
+                log.warning("skipped %s", error)
         if not images:
             raise ValueError("no readable images")
         return np.stack(images).astype("uint8"), np.array(labels, "int32")
@@ -166,12 +165,12 @@ class FolderTask:
             skipped = self.skipped
             self._cache[which] = self._load(pairs[which])
             if self.skipped > skipped:
-                print(f"warning: {self.skipped - skipped} unreadable files were skipped", file=sys.stderr)
+                log.warning("%d unreadable files were skipped", self.skipped - skipped)
         return self._cache[which]
 
     # -- the model -------------------------------------------------------------------------------------
     def build_args(self, model_name, data_dir=None):
-        if "folder" not in registry.model_info(model_name).tasks:
+        if "folder" not in hub.model_info(model_name).tasks:
             raise ValueError(f"{model_name} cannot classify image folders")
         if not self.settings["class_names"]:
             self.pairs(data_dir)  # scanning the folders names the classes
@@ -179,7 +178,7 @@ class FolderTask:
         return {"num_classes": len(self.settings["class_names"]), "input_shape": [size, size, 3]}
 
     def build(self, model_name, **kwargs):
-        model = registry.build_model(model_name, **{**self.build_args(model_name), **kwargs})
+        model = super().build(model_name, **kwargs)
         if self.settings["base_weights"]:
             self.transfer(model, self.settings["base_weights"], freeze=self.settings["freeze_base"])
         return model
@@ -187,9 +186,7 @@ class FolderTask:
     @staticmethod
     def transfer(model, weights_id, freeze=False):
         """Copy every layer of the catalog weights whose name and shapes match, except the classifier."""
-        from toolkit import pretrained
-
-        source = {layer.name: layer for layer in pretrained.build(weights_id).layers}
+        source = {layer.name: layer for layer in hub.load_pretrained(weights_id).layers}
         copied = 0
         for layer in model.layers:
             other = source.get(layer.name)
@@ -202,18 +199,8 @@ class FolderTask:
             copied += 1
         if not copied:
             raise ValueError(f"no layer of {weights_id} fits this model; use weights of the same architecture")
-        print(f"transferred {copied} layers from {weights_id}" + (" (frozen)" if freeze else ""), file=sys.stderr)
+        log.info("transferred %d layers from %s%s", copied, weights_id, " (frozen)" if freeze else "")
         return copied
-
-    def compile(self, model, optimizer="adam", learning_rate=1e-3):
-        from toolkit.tasks.base import make_optimizer
-
-        model.compile(make_optimizer(optimizer, learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"])
-
-    def callbacks(self, config):
-        from toolkit.tasks.base import cosine_schedule
-
-        return [cosine_schedule(config["epochs"], config["learning_rate"])]
 
     def _preprocess(self, images):
         from toolkit.data.imagenet import preprocess
@@ -259,6 +246,10 @@ class FolderTask:
         out = [predict_batch(model, self._preprocess(images[i : i + batch_size]))
                for i in range(0, len(images), batch_size)]  # fmt: skip
         return np.concatenate(out)
+
+    def predict(self, model, inputs, top=2, batch_size=256):
+        """The `top` classes and their probabilities for each of `inputs` (from `read`), best first."""
+        return self.answers(self.probabilities(model, np.stack(inputs), batch_size=batch_size), top)
 
     def answers(self, probabilities, top=2):
         order = np.argsort(-probabilities, axis=1)[:, :top]

@@ -8,21 +8,24 @@ Metrics: RMSE, MAE, MAPE (over non-zero values) and MASE (scaled by the in-sampl
 seasonal naive forecast, Hyndman & Koehler 2006).
 """
 
+import inspect
+import logging
 import pathlib
 
 import numpy as np
 
-from toolkit import registry
+from toolkit import hub
 from toolkit.data.paths import locate, not_found
 from toolkit.data.series import Scaler, SeriesError, detect_season, read_series, windows
+from toolkit.tasks.task import Task
 
-MODELS = ("rnn", "lstm", "gru", "mlp")
+log = logging.getLogger(__name__)
 
 
-class ForecastingTask:
+class ForecastingTask(Task):
     name = "forecasting"
     labels = None
-    monitor, mode = "val_loss", "min"
+    loss, metrics = "mse", ("mae",)
     preprocessing = (
         "target (optionally log) standardised with the training part's mean and spread; windows of lookback steps"
     )
@@ -90,13 +93,10 @@ class ForecastingTask:
             s["freq"] = self._series.freq
             report = self._series.report
             if report["missing_timestamps"] or report["nan_rows"] or report["unparseable_times"]:
-                import sys
-
-                print(
-                    f"note: {report['missing_timestamps']} missing timestamps, {report['nan_rows']} rows with missing"
-                    f" values and {report['unparseable_times']} unparseable times; handled by --fill {report['fill']}",
-                    file=sys.stderr,
-                )
+                log.warning(
+                    "%d missing timestamps, %d rows with missing values and %d unparseable times; filled by %s",
+                    report["missing_timestamps"], report["nan_rows"], report["unparseable_times"], report["fill"],
+                )  # fmt: skip
             n = len(self._series.frame)
             s["test_size"] = s["test_size"] or max(1, n // 5)
             s["val_size"] = s["val_size"] or max(1, min(s["test_size"], n // 10))
@@ -170,27 +170,14 @@ class ForecastingTask:
 
     # -- the model ---------------------------------------------------------------------------------
     def build_args(self, model_name, data_dir=None):
-        if model_name not in MODELS:
-            raise ValueError(f"{model_name} cannot forecast; choose one of {', '.join(MODELS)}")
+        if "forecasting" not in hub.model_info(model_name).tasks:
+            raise ValueError(f"{model_name} cannot forecast; choose one of {', '.join(hub.list_models(task='forecasting'))}")
         features = len(self.series(data_dir).frame.columns)
         shape = [self.settings["lookback"], features]
-        if model_name == "mlp":
+        if "num_outputs" not in inspect.signature(hub.get_model(model_name)).parameters:  # a dense net's head
             return {"input_shape": shape, "num_classes": self.settings["horizon"], "classifier_activation": "linear",
                     "hidden_units": [64], "activation": "relu"}  # fmt: skip
         return {"input_shape": shape, "num_outputs": self.settings["horizon"]}
-
-    def build(self, model_name, **kwargs):
-        return registry.build_model(model_name, **{**self.build_args(model_name), **kwargs})
-
-    def compile(self, model, optimizer="adam", learning_rate=1e-3):
-        from toolkit.tasks.base import make_optimizer
-
-        model.compile(make_optimizer(optimizer, learning_rate), "mse", metrics=["mae"])
-
-    def callbacks(self, config):
-        from toolkit.tasks.base import cosine_schedule
-
-        return [cosine_schedule(config["epochs"], config["learning_rate"])]
 
     def datasets(self, model, *, batch_size, seed, augment="none", data_dir=None, limit=None):
         import tensorflow as tf
@@ -275,7 +262,7 @@ class ForecastingTask:
         return float(np.mean(np.abs(y[m:val_start] - y[: val_start - m])))
 
     @staticmethod
-    def metrics(forecast, truth, scale):
+    def scores(forecast, truth, scale):
         error = forecast - truth
         nonzero = truth != 0
         return {
@@ -293,9 +280,9 @@ class ForecastingTask:
 
         truth = self.truth(start, stop, data_dir)
         scale = self.mase_scale(data_dir)
-        rows = {"model": self.metrics(self.rolling_forecasts(model, start, stop, data_dir), truth, scale)}
+        rows = {"model": self.scores(self.rolling_forecasts(model, start, stop, data_dir), truth, scale)}
         for name, forecast in self.baselines(start, stop, data_dir).items():
-            rows[name] = self.metrics(forecast, truth, scale)
+            rows[name] = self.scores(forecast, truth, scale)
         return {
             "dataset": pathlib.Path(self.settings["data"]).stem,
             "split": split,
@@ -315,6 +302,14 @@ class ForecastingTask:
             "error": model["mase"],
             "baselines": best_baseline,
         }
+
+    def calibrate(self, model, data_dir=None):
+        """Keep the spread of the validation errors, for prediction intervals."""
+        self.settings["residual_std"] = self.residual_std(model, data_dir)
+
+    def predict(self, model, steps, data_dir=None):
+        """(timestamps, forecast, lower, upper) for `steps` values after the end of the series."""
+        return self.future(model, steps, data_dir)
 
     def residual_std(self, model, data_dir=None):
         """Spread of the validation errors per forecast step (for prediction intervals)."""

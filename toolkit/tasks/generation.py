@@ -10,14 +10,14 @@ digits against real test digits are the floor.
 
 import numpy as np
 
-from toolkit import registry
+from toolkit import catalog, hub
 from toolkit.data.mnist import load_mnist
+from toolkit.tasks.task import Task
 
 JUDGES = ("digits.best", "lenet5.mnist")
-MODELS = ("dcgan", "gan_mlp", "cdcgan", "infogan")
 
 
-class GenerationTask:
+class GenerationTask(Task):
     name = "generation"
     labels = [str(d) for d in range(10)]
     monitor, mode = "g_loss", "min"
@@ -43,16 +43,18 @@ class GenerationTask:
         return text + (f" --weights {o['base_weights']}" if o["base_weights"] else "")
 
     def pixel_range(self):
-        return (0.0, 1.0) if self.settings["model"] == "gan_mlp" else (-1.0, 1.0)
+        """The range of the generator's pixels (the registry's `output_range` of the model)."""
+        return hub.model_info(self.settings["model"]).output_range
 
     @property
     def conditional(self):
-        return self.settings["model"] == "cdcgan"
+        """Whether the generator draws a requested digit (the registry's `conditional`)."""
+        return hub.model_info(self.settings["model"]).conditional
 
     # -- the model --------------------------------------------------------------------------------
     def build_args(self, model_name, data_dir=None):
-        if model_name not in MODELS:
-            raise ValueError(f"{model_name} is not a generator; choose one of {', '.join(MODELS)}")
+        if "generation" not in hub.model_info(model_name).tasks:
+            raise ValueError(f"{model_name} is not a generator; choose one of {', '.join(hub.list_models(task='generation'))}")
         self.settings["model"] = model_name
         return {"latent_dim": self.settings["latent_dim"]}
 
@@ -61,12 +63,12 @@ class GenerationTask:
         from toolkit.models._common import load_weights
 
         self.settings["latent_dim"] = kwargs.pop("latent_dim", self.settings["latent_dim"])  # also from --arg
-        model = registry.build_model(model_name, **self.build_args(model_name), **kwargs)
+        model = super().build(model_name, **kwargs)
         load_weights(model, self.settings.get("start_weights"))
         return model
 
-    def compile(self, model, optimizer="adam", learning_rate=2e-4):
-        model.compile(learning_rate=learning_rate)
+    def compile(self, model, optimizer="adam", learning_rate=None):
+        model.compile(learning_rate=learning_rate or self.learning_rate)
 
     def callbacks(self, config):
         import keras
@@ -149,11 +151,8 @@ class GenerationTask:
         one pass gives both."""
         import keras
 
-        from toolkit import pretrained
-
-        catalog = pretrained.load_catalog()
-        weights_id = next(j for j in JUDGES if j in catalog)
-        classifier = pretrained.build(weights_id)
+        weights_id = next(j for j in JUDGES if j in catalog.load_catalog())
+        classifier = hub.load_pretrained(weights_id)
         both = keras.layers.Concatenate(name="features_and_probabilities")(
             [classifier.get_layer("predictions").input, classifier.output]
         )
@@ -211,6 +210,10 @@ class GenerationTask:
             "judge_layer": "the input of its 'predictions' layer",
             **result,
         }
+
+    def predict(self, model, n, seed=0, **options):
+        """`n` images from the generator of `model`, from the latent vectors of `seed` (see `sample`)."""
+        return self.sample(model.sampler, n, seed=seed, **options)
 
     def floor(self, data_dir=None, samples=10_000):
         """The same numbers for real training digits against real test digits."""

@@ -12,15 +12,14 @@ import time
 
 import numpy as np
 
-from toolkit import registry
+from toolkit import hub
 from toolkit.data.imagenet import class_index, decode, load_photo, preprocess
 from toolkit.data.paths import DataNotFoundError
 from toolkit.data.paths import data_dir as resolve_data_dir
+from toolkit.tasks.task import Task
 
-DEFAULT_PREPROCESSING = {"vgg": "caffe", "resnet": "caffe", "digitnet": "tf"}
 
-
-class ImageNetTask:
+class ImageNetTask(Task):
     name = "imagenet"
     monitor, mode = "val_accuracy", "max"
 
@@ -31,6 +30,9 @@ class ImageNetTask:
     @staticmethod
     def from_options(model_name, data_dir, o):
         raise ValueError("ImageNet training is not supported here; fine-tune on your images with --task folder")
+
+    def datasets(self, model, **options):
+        raise ValueError("ImageNet training is not supported here; fine-tune on your images with the folder task")
 
     @property
     def preprocessing(self):
@@ -48,20 +50,15 @@ class ImageNetTask:
 
     def configure(self, model_name):
         """Fill in the size and preprocessing that suit `model_name` where none were given."""
-        info = registry.model_info(model_name)
+        info = hub.model_info(model_name)
         self.settings["size"] = self.settings["size"] or info.input_shape[0]
-        tf_mode = ("inception_v3", "googlenet_torchvision")  # [-1, 1], as their weights were trained
-        default = "tf" if model_name in tf_mode else DEFAULT_PREPROCESSING.get(info.family, "torch")
-        self.settings["preprocessing"] = self.settings["preprocessing"] or default
+        self.settings["preprocessing"] = self.settings["preprocessing"] or info.preprocessing
 
     def build_args(self, model_name, data_dir=None):
-        if "imagenet" not in registry.model_info(model_name).tasks:
+        if "imagenet" not in hub.model_info(model_name).tasks:
             raise ValueError(f"{model_name} is not an ImageNet classifier")
         self.configure(model_name)
         return {}
-
-    def build(self, model_name, **kwargs):
-        return registry.build_model(model_name, **{**self.build_args(model_name), **kwargs})
 
     # -- answers ------------------------------------------------------------------------------
     def read(self, path):
@@ -77,6 +74,10 @@ class ImageNetTask:
             batch = preprocess(images[start : start + batch_size], self.settings["preprocessing"])
             out.append(predict_batch(model, batch))
         return np.concatenate(out)
+
+    def predict(self, model, inputs, top=5, batch_size=32):
+        """The `top` classes and their probabilities for each of `inputs` (from `read`), best first."""
+        return self.answers(self.probabilities(model, np.stack(inputs), batch_size=batch_size), top)
 
     def answers(self, probabilities, top=5):
         return [[(f"{name} ({wnid})", p) for _, wnid, name, p in row] for row in decode(probabilities, self.index, top)]

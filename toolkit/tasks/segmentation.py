@@ -11,7 +11,7 @@ import hashlib
 
 import numpy as np
 
-from toolkit import registry
+from toolkit import hub
 from toolkit.data.masks import (
     MaskError,
     adapted_rand_error,
@@ -25,11 +25,12 @@ from toolkit.data.masks import (
     pixel_error,
 )
 from toolkit.data.paths import locate, not_found, portable
+from toolkit.tasks.task import Task
 
 LOSSES = ("bce", "dice", "bce+dice")
 
 
-class SegmentationTask:
+class SegmentationTask(Task):
     name = "segmentation"
     labels = ["background", "foreground"]
     monitor, mode = "val_loss", "min"
@@ -115,12 +116,9 @@ class SegmentationTask:
 
     # -- the model --------------------------------------------------------------------------------------
     def build_args(self, model_name, data_dir=None):
-        if model_name != "unet":
-            raise ValueError(f"{model_name} cannot segment; use unet")
+        if "segmentation" not in hub.model_info(model_name).tasks:
+            raise ValueError(f"{model_name} cannot segment; choose one of {', '.join(hub.list_models(task='segmentation'))}")
         return {"padding": "same", "num_classes": 1, "input_shape": [None, None, 1], "base_filters": 16}
-
-    def build(self, model_name, **kwargs):
-        return registry.build_model(model_name, **{**self.build_args(model_name), **kwargs})
 
     def compile(self, model, optimizer="adam", learning_rate=1e-3):
         import keras
@@ -143,18 +141,13 @@ class SegmentationTask:
 
         if self.settings["border_weight"]:
             loss = keras.losses.BinaryCrossentropy()  # weighted per pixel by the border map
-        from toolkit.tasks.base import make_optimizer
+        from toolkit.tasks.training import make_optimizer
 
         model.compile(
             make_optimizer(optimizer, learning_rate),
             loss,
             metrics=[keras.metrics.BinaryIoU(target_class_ids=[1], name="iou")],
         )
-
-    def callbacks(self, config):
-        from toolkit.tasks.base import cosine_schedule
-
-        return [cosine_schedule(config["epochs"], config["learning_rate"])]
 
     def datasets(self, model, *, batch_size, seed, augment="elastic", data_dir=None, limit=None):
         import tensorflow as tf
@@ -202,6 +195,16 @@ class SegmentationTask:
                 margin : margin + step, margin : margin + step
             ]
         return result[:h, :w]
+
+    def read(self, path):
+        """A user's micrograph as a gray image of any size, in [0, 1]."""
+        from toolkit.data.masks import read_gray
+
+        return read_gray(path)
+
+    def predict(self, model, inputs):
+        """The foreground probability map of each image of `inputs` (any sizes)."""
+        return [self.predict_map(model, image) for image in inputs]
 
     def evaluate(self, model, data_dir=None, split="validation", limit=None, threshold=0.5):
         images, masks = self.split(data_dir, "validation")

@@ -1,4 +1,4 @@
-"""What every task shares: the training run (`fit`) with its files, seeds and strategies."""
+"""The training run every task shares (`fit`): its files, seeds, optimizers and strategies."""
 
 import json
 import pathlib
@@ -7,7 +7,8 @@ import time
 
 import keras
 
-from toolkit.pretrained import describe_machine
+from toolkit.catalog import RUN_ENTRY
+from toolkit.machine import describe_machine
 
 STRATEGIES = ("default", "mirrored", "multi-worker")
 
@@ -127,12 +128,13 @@ def plot_history(history_csv, path):
     plt.close(fig)
 
 
-def run_fit(task, model, train, validation, *, out, epochs, config, monitor, mode, tensorboard=False, verbose="auto"):
+def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=False, verbose="auto", data_dir=None):
     """Keras `fit` with the toolkit's files in `out`; returns the final metrics.
 
     Writes config.json (the arguments and the command line), best.weights.h5 (best on the
-    validation split by `monitor`), history.csv and history.png, metrics.json, and with
-    `tensorboard` TensorBoard logs. A backup in out/backup lets a killed run resume at its
+    validation split by the task's `monitor`), history.csv and history.png, metrics.json,
+    entry.json (what loading the run as `--weights OUT` needs), and with `tensorboard`
+    TensorBoard logs. A backup in out/backup lets a killed run resume at its
     last finished epoch when rerun with the same `out`.
     """
     out = pathlib.Path(out)
@@ -145,9 +147,9 @@ def run_fit(task, model, train, validation, *, out, epochs, config, monitor, mod
         *task.callbacks(config),  # before the checkpoint, which saves what they leave
         keras.callbacks.ModelCheckpoint(
             str(out / "best.weights.h5"),
-            monitor=monitor,
-            mode=mode,
-            save_best_only=getattr(task, "save_best", True),
+            monitor=task.monitor,
+            mode=task.mode,
+            save_best_only=task.save_best,
             save_weights_only=True,
         ),
     ]
@@ -167,6 +169,9 @@ def run_fit(task, model, train, validation, *, out, epochs, config, monitor, mod
         "parameters": model.count_params(),
         "machine": describe_machine(),
     }
+    task.calibrate(model, data_dir)
+    entry = {**task.run_entry(config["model"], config.get("build", {}), data_dir), "params": model.count_params()}
+    (out / RUN_ENTRY).write_text(json.dumps(entry, indent=2))
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     if (out / "history.csv").exists():
         plot_history(out / "history.csv", out / "history.png")
