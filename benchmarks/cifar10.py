@@ -1,7 +1,7 @@
 """The CIFAR-10 benchmark of the CNN families: one seeded recipe, the same budget for every net.
 
     python benchmarks/cifar10.py --epochs 40 --out runs/cifar10 [--models resnet20,plain20]
-        [--deadline SECONDS] [--mixed-precision] [--weight-decay 5e-3] [--resume] [--carry DIR]
+        [--deadline SECONDS] [--mixed-precision] [--weight-decay 5e-3] [--resume]
         [--start-weights ID] [--all-training-images] [--cutout PIXELS] [--lr PEAK] [--seeds S,S]
 
 Trains each model in its own process, all at once (they share one GPU well: each is small), on
@@ -44,12 +44,7 @@ A run that is stopped (a session that ends, a machine that is given back) can go
 stopped: after every epoch each model's folder keeps `last.weights.h5` (weights and optimizer
 state) and `progress.json` (epochs done, their times, the augmentation's random state), and the
 same command with `--resume` continues from them, so a long CPU run can span several sessions
-of one machine. A fresh checkout has no `runs/`: with `--carry DIR` (a folder git keeps, such as
-`benchmarks/unfinished/cifar10`) each epoch also leaves a compact copy of that state in
-`DIR/<model>/` (the model's weights as float16, without the optimizer's), to commit; `--resume
---carry DIR` then goes on from it in a new checkout, with the momentum rebuilt from zero (the
-run's config.json lists after which epochs). The copy is removed when its model finishes.
-The shuffling order restarts, so a resumed run is not bit-identical to an unbroken one.
+of one machine (keep its run folder; half-trained state is never committed). The shuffling order restarts, so a resumed run is not bit-identical to an unbroken one.
 """
 
 import argparse
@@ -57,7 +52,6 @@ import json
 import os
 import pathlib
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -131,8 +125,8 @@ def make_soup(runs, out):
         **configs[0],
         "command": configs[0]["command"].replace(f"--seed {seeds[0]}", f"--seeds {','.join(seeds)}"),
     }
-    config["recipe"] = {
-        **config["recipe"],
+    config["hyperparameters"] = {
+        **config["hyperparameters"],
         "soup": f"the mean of the weights of {len(runs)} runs, seeds {', '.join(seeds)}",
     }
     if len({c.get("epochs_asked") for c in configs}) > 1:  # runs with a --deadline may have asked for more
@@ -143,7 +137,18 @@ def make_soup(runs, out):
     summary = {key: value for key, value in metrics[0].items() if key not in ("epoch_seconds", "epoch_machines")}
     summary.update(seconds=round(sum(m["seconds"] for m in metrics), 1), seconds_per_epoch=round(float(np.median(times)), 2),
                    epochs_timed=len(times), runs=len(runs))  # fmt: skip
+    write_run_entry(out, config, model.count_params())
     (out / "metrics.json").write_text(json.dumps(summary, indent=2))
+
+
+def write_run_entry(out, config, params):
+    """entry.json, what `--weights RUN_FOLDER` loads a finished run by (as `toolkit fit` writes it)."""
+    from toolkit.catalog import RUN_ENTRY
+    from toolkit.tasks import get_task
+
+    task = get_task("folder", **config["task_settings"])
+    entry = {**task.run_entry(config["model"], config["build"]), "params": params}
+    (out / RUN_ENTRY).write_text(json.dumps(entry, indent=2))
 
 
 def prepare_data(cache):
@@ -170,22 +175,6 @@ def seconds_per_epoch(times, machines, machine):
     return round(float(np.median(timed)), 2), len(timed)
 
 
-def compact_copy(checkpoint, target):
-    """Write the model's weights of `checkpoint`, without the optimizer's, as float16 to `target`."""
-    import h5py
-
-    from toolkit.runs import to_float16
-
-    with h5py.File(checkpoint, "r") as source, h5py.File(f"{target}.partial", "w") as copy:
-        for key, value in source.attrs.items():
-            copy.attrs[key] = value
-        for key in source:
-            if key != "optimizer":
-                source.copy(key, copy)
-    to_float16(f"{target}.partial")
-    os.replace(f"{target}.partial", target)
-
-
 def train(model_name, args):
     """Train one model; runs in its own process."""
     import keras
@@ -206,31 +195,21 @@ def train(model_name, args):
     optimizer = keras.optimizers.SGD(peak, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
     model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
     rng = np.random.default_rng(args.seed)
-    epochs, times, machines, best_accuracy, momentum_resets = args.epochs, [], [], None, []
+    epochs, times, machines, best_accuracy = args.epochs, [], [], None
     progress, last, history = out / "progress.json", out / "last.weights.h5", out / "history.csv"
-    carried = pathlib.Path(args.carry) / model_name if args.carry else None
-    with_optimizer = True
-    if args.resume and not progress.exists() and carried and (carried / "progress.json").exists():
-        for name in ("progress.json", "history.csv", "best.weights.h5", "last.weights.h5"):
-            shutil.copyfile(carried / name, out / name)
-        with_optimizer = False
     if args.resume and progress.exists():
         state = json.loads(progress.read_text())
         epochs, times = state["epochs"], state["epoch_seconds"]
         machines = state.get("epoch_machines", [None] * len(times))
         rng.bit_generator.state = state["rng"]
-        momentum_resets = state.get("momentum_reset_after_epochs", []) + ([] if with_optimizer else [len(times)])
         rows = history.read_text().splitlines()[: len(times) + 1]  # drop an epoch logged after the saved state
         history.write_text("\n".join(rows) + "\n")
         if not args.all_training_images:
             column = rows[0].split(",").index("val_accuracy")
             best_accuracy = max(float(row.split(",")[column]) for row in rows[1:])
         if len(times) < epochs:
-            if with_optimizer:
-                optimizer.build(model.trainable_variables)
-                model.load_weights(str(last))
-            else:  # a carried copy: the model's weights alone, which a compiled model will not load
-                model.set_weights(load_weights(model_name, last))
+            optimizer.build(model.trainable_variables)
+            model.load_weights(str(last))
         print(f"{model_name}: resumed after epoch {len(times)}/{epochs}", flush=True)
     else:
         history.unlink(missing_ok=True)
@@ -259,20 +238,10 @@ def train(model_name, args):
         # written beside, then renamed into place: a run killed while saving keeps its last whole state
         model.save_weights(str(out / "partial.weights.h5"))
         os.replace(out / "partial.weights.h5", last)
-        state = {"epochs": epochs, "epoch_seconds": times, "epoch_machines": machines,
-                 "rng": rng.bit_generator.state, "momentum_reset_after_epochs": momentum_resets}  # fmt: skip
+        state = {"epochs": epochs, "epoch_seconds": times, "epoch_machines": machines, "rng": rng.bit_generator.state}
         (out / "progress.partial").write_text(json.dumps(state))
         os.replace(out / "progress.partial", progress)
-        if carried:
-            carried.mkdir(parents=True, exist_ok=True)
-            (carried / "progress.json").unlink(missing_ok=True)  # written last: it marks the copy whole
-            for checkpoint in (last, out / "best.weights.h5"):
-                compact_copy(checkpoint, carried / checkpoint.name)
-            shutil.copyfile(history, carried / "history.csv")
-            shutil.copyfile(progress, carried / "progress.json")
     last.unlink(missing_ok=True)
-    if carried:
-        shutil.rmtree(carried, ignore_errors=True)
     # keep the model's weights alone (half the file: the checkpoint also holds the optimizer's state)
     best = toolkit.build_model(model_name, **BUILD_ARGS)
     best.load_weights(str(out / "best.weights.h5"))
@@ -286,20 +255,20 @@ def train(model_name, args):
     command += " --mixed-precision" if args.mixed_precision else ""
     config = {"model": model_name, "task": "folder", "task_settings": {**TASK_SETTINGS, "class_names": args.classes},
               "build": BUILD_ARGS, "epochs": epochs, "epochs_asked": args.epochs, "command": command,
-              "recipe": {"optimizer": "sgd, nesterov momentum 0.9", "learning_rate": peak, "batch_size": 128,
+              "hyperparameters": {"optimizer": "sgd, nesterov momentum 0.9", "learning_rate": peak, "batch_size": 128,
                          "weight_decay": args.weight_decay, "training_images": len(x),
                          "augment": "pad 4 + random crop, horizontal flip"
                          + (f", cutout {args.cutout}x{args.cutout}" if args.cutout else ""),
                          "precision": "mixed_bfloat16" if args.mixed_precision else "float32"},
               "backend": keras.backend.backend(),
-              **({"start_weights": args.start_weights} if args.start_weights else {}),
-              **({"momentum_reset_after_epochs": momentum_resets} if momentum_resets else {})}  # fmt: skip
+              **({"start_weights": args.start_weights} if args.start_weights else {})}  # fmt: skip
     (out / "config.json").write_text(json.dumps(config, indent=2))
     median, timed = seconds_per_epoch(times, machines, args.machine)
     metrics = {"epochs": epochs, "seconds": round(sum(times), 1), "seconds_per_epoch": median,
                "epochs_timed": timed, "epoch_seconds": [round(t, 3) for t in times],
                "epoch_machines": machines, "parameters": model.count_params(),
                "machine": args.machine, "concurrent_runs": args.concurrent}  # fmt: skip
+    write_run_entry(out, config, model.count_params())
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
 
 
@@ -331,7 +300,6 @@ def main(argv=None):
         "--weight-decay", type=float, default=5e-3, help="decoupled, as Keras does it (5e-3 = the usual 5e-4)"
     )
     parser.add_argument("--resume", action="store_true", help="go on from each model's last finished epoch in --out")
-    parser.add_argument("--carry", help="also keep each epoch's state, compact, in this folder (to commit)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--cache", help=argparse.SUPPRESS)
     parser.add_argument("--classes", type=lambda s: s.split(","), help=argparse.SUPPRESS)
@@ -349,13 +317,10 @@ def main(argv=None):
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
         parser.error(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}")
-    carried = [m for m in models if args.carry and (pathlib.Path(args.carry) / m / "progress.json").exists()]
     if args.start_weights and not all(args.start_weights.startswith(f"{m}.") for m in models):
         parser.error(f"--start-weights {args.start_weights}: not weights of {', '.join(models)}")
     if args.start_weights and args.start_weights not in load_catalog():
         parser.error(f"--start-weights {args.start_weights}: no such catalog entry (`toolkit weights list`)")
-    if carried and not args.resume:
-        parser.error(f"{args.carry} carries unfinished {', '.join(carried)}: pass --resume to go on (or delete it)")
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cache = out / "cifar10-cache.npz"
@@ -372,7 +337,6 @@ def main(argv=None):
     common += ["--all-training-images"] if args.all_training_images else []
     common += ["--start-weights", args.start_weights] if args.start_weights else []
     common += ["--resume"] if args.resume else []
-    common += ["--carry", args.carry] if args.carry else []
     workers = {}
     for name in models:
         for seed in seeds:  # a soup's runs each in a folder of their own, OUT/seed<S>/<model>

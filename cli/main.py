@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import importlib.abc
 import importlib.util
+import logging
 import os
 import sys
 
@@ -92,6 +93,23 @@ class QuietTensorFlowImport(importlib.abc.MetaPathFinder):
         return spec
 
 
+class EchoHandler(logging.Handler):
+    """The library's log lines (skipped files, transferred layers, filled gaps) on stderr, where the
+    CLI's progress goes; warnings start with "warning:"."""
+
+    def emit(self, record):
+        prefix = "warning: " if record.levelno >= logging.WARNING else ""
+        click.echo(prefix + record.getMessage(), err=True)
+
+
+def show_library_logs():
+    logger = logging.getLogger("toolkit")
+    if not any(isinstance(handler, EchoHandler) for handler in logger.handlers):
+        logger.addHandler(EchoHandler())
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 @click.version_option(package_name="toolkit")
@@ -100,6 +118,7 @@ def toolkit(ctx, debug):
     """The landmark neural networks of deep learning's history: build, fit, predict, compare."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    show_library_logs()
     if not debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         if "tensorflow" not in sys.modules and not any(isinstance(f, QuietTensorFlowImport) for f in sys.meta_path):

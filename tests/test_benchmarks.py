@@ -4,16 +4,12 @@ import importlib.util
 import json
 import os
 import pathlib
-import shutil
 import signal
 import subprocess
 import sys
 import time
-import warnings
 
-import h5py
 import numpy as np
-import pytest
 
 from tests.conftest import ROOT
 
@@ -67,7 +63,7 @@ def test_a_soup_is_the_mean_of_its_runs_as_a_run_folder(tmp_path):
         model.save_weights(str(run / "best.weights.h5"))
         command = f"python benchmarks/cifar10.py --models lenet5 --epochs 2 --seed {seed} --lr 0.02"
         recipe = {"learning_rate": 0.02}
-        (run / "config.json").write_text(json.dumps({"model": "lenet5", "command": command, "recipe": recipe}))
+        (run / "config.json").write_text(json.dumps({"model": "lenet5", "command": command, "hyperparameters": recipe}))
         (run / "history.csv").write_text(f"epoch,accuracy,val_accuracy\n0,0.{seed},NA\n1,0.{seed + 1},NA\n")
         metrics = {"epochs": 2, "seconds": 10 * seed, "epoch_seconds": [9, seed], "epoch_machines": ["m", "m"],
                    "machine": "m", "concurrent_runs": 2}  # fmt: skip
@@ -79,7 +75,7 @@ def test_a_soup_is_the_mean_of_its_runs_as_a_run_folder(tmp_path):
     assert all(np.allclose(w, 2.5) for w in model.get_weights())
     config = json.loads((soup / "config.json").read_text())
     assert config["command"].endswith("--epochs 2 --seeds 3,5 --lr 0.02")
-    assert config["recipe"] == {"learning_rate": 0.02, "soup": "the mean of the weights of 2 runs, seeds 3, 5"}
+    assert config["hyperparameters"] == {"learning_rate": 0.02, "soup": "the mean of the weights of 2 runs, seeds 3, 5"}
     from toolkit import runs
 
     assert runs.history(soup / "history.csv") == {"accuracy": [0.4, 0.5]}
@@ -117,11 +113,11 @@ def worker_command(tmp_path, *options):
     return command, {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
-def start_and_stop_a_worker(tmp_path, *options, state="runs"):
-    """Start a LeNet-5 worker of 6 epochs on random images; kill it once `state` holds an epoch."""
+def start_and_stop_a_worker(tmp_path, *options):
+    """Start a LeNet-5 worker of 6 epochs on random images; kill it once its run folder holds an epoch."""
     command, env = worker_command(tmp_path, *options)
     worker = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    progress = tmp_path / state / "lenet5" / "progress.json"
+    progress = tmp_path / "runs" / "lenet5" / "progress.json"
     while not progress.exists() and worker.poll() is None:
         time.sleep(0.05)
     worker.send_signal(signal.SIGKILL)
@@ -143,8 +139,8 @@ def test_a_second_run_of_shipped_weights_on_all_training_images(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     run = tmp_path / "runs" / "lenet5"
     config = json.loads((run / "config.json").read_text())
-    assert config["start_weights"] == "lenet5.cifar10" and config["recipe"]["training_images"] == 640
-    assert config["recipe"]["augment"].endswith("cutout 8x8") and config["recipe"]["learning_rate"] == 1e-9
+    assert config["start_weights"] == "lenet5.cifar10" and config["hyperparameters"]["training_images"] == 640
+    assert config["hyperparameters"]["augment"].endswith("cutout 8x8") and config["hyperparameters"]["learning_rate"] == 1e-9
     assert config["command"].endswith(
         "--epochs 2 --seed 0 --weight-decay 0.005 --lr 1e-09 --cutout 8 --all-training-images"
         " --start-weights lenet5.cifar10"
@@ -172,51 +168,5 @@ def assert_finished(run):
     assert metrics["epochs"] == 6 and len(metrics["epoch_seconds"]) == 6
     assert metrics["epoch_machines"] == ["test"] * 6 and metrics["epochs_timed"] == 5  # the warm-up aside
     assert not (run / "last.weights.h5").exists()
-
-
-def test_a_carried_run_resumes_in_a_fresh_checkout(tmp_path):
-    """`--carry` keeps a compact copy of the state; with the run folder gone, `--resume` goes on from it."""
-    command, env, stopped_at = start_and_stop_a_worker(tmp_path, "--carry", str(tmp_path / "carried"), state="carried")
-    carried = tmp_path / "carried" / "lenet5"
-    with h5py.File(carried / "last.weights.h5") as weights:
-        assert "optimizer" not in weights and "layers" in weights
-        kernels = []
-        weights.visititems(lambda name, item: kernels.append(item.dtype) if isinstance(item, h5py.Dataset) else None)
-        assert set(kernels) == {np.dtype("float16")}
-    shutil.rmtree(tmp_path / "runs")  # what a new session's checkout lacks
-
-    done = subprocess.run(command + ["--resume"], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert f"resumed after epoch {stopped_at}/6" in done.stdout
-    assert "Skipping" not in done.stderr  # the model's weights all loaded
-    assert_finished(tmp_path / "runs" / "lenet5")
-    assert not carried.exists(), "a finished run leaves nothing to carry"
-    config = json.loads((tmp_path / "runs" / "lenet5" / "config.json").read_text())
-    assert config["momentum_reset_after_epochs"] == [stopped_at]  # the catalog's recipe will say so
-
-
-def test_a_carried_run_is_not_started_over_without_resume(tmp_path, capsys):
-    (tmp_path / "carried" / "lenet5").mkdir(parents=True)
-    (tmp_path / "carried" / "lenet5" / "progress.json").write_text("{}")
-    with pytest.raises(SystemExit) as stopped:
-        cifar10.main(["--models", "lenet5", "--carry", str(tmp_path / "carried"), "--out", str(tmp_path / "runs")])
-    assert stopped.value.code == 2 and "carries unfinished lenet5: pass --resume" in capsys.readouterr().err
-    assert not (tmp_path / "runs").exists()
-
-
-CARRIED = sorted(path.parent for path in (ROOT / "benchmarks" / "unfinished").glob("*/*/progress.json"))
-
-
-@pytest.mark.parametrize("carried", CARRIED, ids=[f"{p.parent.name}/{p.name}" for p in CARRIED])
-def test_a_committed_carried_run_can_go_on(carried):
-    """What a new checkout resumes from is whole: its epochs agree and its weights load."""
-    import toolkit
-
-    progress = json.loads((carried / "progress.json").read_text())
-    history = (carried / "history.csv").read_text().splitlines()
-    assert len(history) - 1 == len(progress["epoch_seconds"]) < progress["epochs"]
-    model = toolkit.build_model(carried.name, **cifar10.BUILD_ARGS)
-    for name in ("last.weights.h5", "best.weights.h5"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # Keras only warns when it skips a part the file lacks
-            model.load_weights(str(carried / name))
+    entry = json.loads((run / "entry.json").read_text())  # so `--weights RUN` loads it
+    assert entry["arch"] == "lenet5" and entry["task"] == "folder" and entry["params"] == metrics["parameters"]

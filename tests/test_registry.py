@@ -44,3 +44,44 @@ def test_model_info_is_complete(name):
     assert info.year and info.authors and info.paper and info.tasks and info.family
     doc = info.builder.__doc__
     assert doc and doc.strip(), f"{name} has no docstring"
+
+
+def test_a_new_model_is_one_registered_function_that_every_command_knows(data_dir, tmp_path):
+    """A model added by one `@register`ed function is listed, fits its task, evaluates and predicts
+    through the CLI, with no other code to change."""
+    import json
+
+    from click.testing import CliRunner
+
+    from cli.main import toolkit as cli
+    from tests.conftest import ROOT
+    from toolkit._lazy import keras
+    from toolkit.models._common import finish
+
+    @registry.register(family="throwaway", year=2026, authors="a test", paper="none", tasks=("digits", "forecasting"),
+                       input_shape=(28, 28, 1))  # fmt: skip
+    def throwaway_net(*, weights=None, input_shape=None, num_classes=10, classifier_activation="softmax",
+                      name="throwaway_net"):  # fmt: skip
+        """A flat linear layer, for images or windows of a series: the smallest net a task can fit."""
+        inputs = keras.Input(tuple(input_shape or (28, 28, 1)))
+        x = keras.layers.Flatten(name="flatten")(inputs)
+        outputs = keras.layers.Dense(num_classes, activation=classifier_activation, name="predictions")(x)
+        return finish(inputs, outputs, name=name, weights=weights)
+
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["models", "throwaway*", "--task", "digits", "--format", "json"])
+    assert [row["name"] for row in json.loads(listed.output)] == ["throwaway_net"]
+    run = tmp_path / "run"
+    fitted = runner.invoke(cli, ["fit", "--model", "throwaway_net", "--task", "digits", "--epochs", "1", "--limit", "500",
+                                 "--batch-size", "500", "--out", str(run)])  # fmt: skip
+    assert fitted.exit_code == 0, fitted.output
+    assert json.loads((run / "metrics.json").read_text())["parameters"] == 28 * 28 * 10 + 10
+    evaluated = runner.invoke(cli, ["evaluate", "--weights", str(run), "--limit", "1000"])
+    assert evaluated.exit_code == 0 and "test error" in evaluated.output, evaluated.output
+    predicted = runner.invoke(cli, ["predict", str(ROOT / "samples" / "7.png"), "--weights", str(run), "--format", "json"])
+    assert predicted.exit_code == 0, predicted.output
+    assert json.loads(predicted.output)[0]["label"] in [str(d) for d in range(10)]
+    series = runner.invoke(cli, ["fit", "--model", "throwaway_net", "--task", "forecasting", "--epochs", "1",
+                                 "--data", "series/airline-passengers.csv", "--lookback", "12", "--out",
+                                 str(tmp_path / "series")])  # fmt: skip
+    assert series.exit_code == 0, series.output

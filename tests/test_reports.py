@@ -118,13 +118,13 @@ def test_published_gap_text_sets_each_error_beside_its_papers():
     )
     second = {"metrics": {"cifar10/test": {"error": 0.105}},
               "recipe": {"epochs": 200, "starts_from": [{"epochs": 164}], "command": "... --start-weights x.y --seed 0",
-                         "recipe": {"augment": "crops, cutout 16x16", "training_images": 50000}}}  # fmt: skip
+                         "hyperparameters": {"augment": "crops, cutout 16x16", "training_images": 50000}}}  # fmt: skip
     longer["resnet20"].append(("resnet20.cifar10_z", second))
     assert _published_gap_text(frame, longer).endswith(
         "reaches 11.81%; `resnet20.cifar10_z`, 36 more epochs from `x.y` (crops, cutout 16x16; 50,000 training"
         " images), reaches 10.50%."
     )
-    second["recipe"]["recipe"]["soup"] = "the mean of the weights of 3 runs, seeds 0, 1, 2"
+    second["recipe"]["hyperparameters"]["soup"] = "the mean of the weights of 3 runs, seeds 0, 1, 2"
     assert _published_gap_text(frame, longer).endswith(
         "50,000 training images; the mean of the weights of 3 runs, seeds 0, 1, 2), reaches 10.50%."
     )
@@ -144,10 +144,10 @@ def test_resnet20_on_the_papers_schedule_beats_the_shared_budget():
     import toolkit
     from toolkit import catalog, hub
 
-    catalog = catalog.load_catalog()
-    shared, longer = catalog["resnet20.cifar10"], catalog["resnet20.cifar10_164ep"]
+    entries = catalog.load_catalog()
+    shared, longer = entries["resnet20.cifar10"], entries["resnet20.cifar10_164ep"]
     assert longer["recipe"]["epochs"] == hub.model_info("resnet20").published_epochs["cifar10"]
-    assert longer["recipe"]["recipe"] == shared["recipe"]["recipe"]
+    assert longer["recipe"]["hyperparameters"] == shared["recipe"]["hyperparameters"]
     error = {item["recipe"]["epochs"]: item["metrics"]["cifar10/test"]["error"] for item in (shared, longer)}
     assert hub.model_info("resnet20").errors["cifar10_test_error"] < error[164] < error[40]
     model = toolkit.build_model("resnet20", weights="cifar10_164ep")
@@ -162,16 +162,16 @@ def test_the_second_resnet20_run_comes_nearest_the_paper():
 
     from toolkit import catalog
 
-    catalog = catalog.load_catalog()
-    second, first = catalog["resnet20.cifar10_cutout"], catalog["resnet20.cifar10_164ep"]
+    entries = catalog.load_catalog()
+    second, first = entries["resnet20.cifar10_cutout"], entries["resnet20.cifar10_164ep"]
     recipe = second["recipe"]
     assert [stage["command"] for stage in recipe["starts_from"]] == [first["recipe"]["command"]]
     assert recipe["epochs"] == first["recipe"]["epochs"] + int(re.search(r"--epochs (\d+)", recipe["command"])[1])
     assert "--start-weights resnet20.cifar10_164ep" in recipe["command"]
-    assert recipe["recipe"]["training_images"] == 50_000 and "cutout 16x16" in recipe["recipe"]["augment"]
+    assert recipe["hyperparameters"]["training_images"] == 50_000 and "cutout 16x16" in recipe["hyperparameters"]["augment"]
     readme = " ".join((ROOT / "README.md").read_text().replace("\\\n", " ").split())
     assert recipe["command"].removeprefix("KERAS_BACKEND=tensorflow ") in readme
-    errors = [catalog[f"resnet20.{tag}"]["metrics"]["cifar10/test"]["error"] for tag in ("cifar10", "cifar10_164ep")]
+    errors = [entries[f"resnet20.{tag}"]["metrics"]["cifar10/test"]["error"] for tag in ("cifar10", "cifar10_164ep")]
     assert 0.10 < second["metrics"]["cifar10/test"]["error"] < min(errors)
 
 
@@ -183,8 +183,8 @@ def test_the_resnet20_soup_meets_the_10_percent_target():
 
     from toolkit import catalog
 
-    catalog = catalog.load_catalog()
-    first, second, soup = (catalog[f"resnet20.{tag}"] for tag in ("cifar10_164ep", "cifar10_cutout", "cifar10_soup"))
+    entries = catalog.load_catalog()
+    first, second, soup = (entries[f"resnet20.{tag}"] for tag in ("cifar10_164ep", "cifar10_cutout", "cifar10_soup"))
     recipe = soup["recipe"]
     assert [stage["command"] for stage in recipe["starts_from"]] == [
         first["recipe"]["command"],
@@ -193,10 +193,10 @@ def test_the_resnet20_soup_meets_the_10_percent_target():
     assert recipe["epochs"] == second["recipe"]["epochs"] + int(re.search(r"--epochs (\d+)", recipe["command"])[1])
     seeds = re.search(r"--seeds (\S+)", recipe["command"])[1].split(",")
     assert "--start-weights resnet20.cifar10_cutout " in recipe["command"] and len(seeds) >= 2
-    assert recipe["recipe"]["soup"] == f"the mean of the weights of {len(seeds)} runs, seeds {', '.join(seeds)}"
+    assert recipe["hyperparameters"]["soup"] == f"the mean of the weights of {len(seeds)} runs, seeds {', '.join(seeds)}"
     readme = " ".join((ROOT / "README.md").read_text().replace("\\\n", " ").split())
     assert recipe["command"].removeprefix("KERAS_BACKEND=tensorflow ") in readme
-    errors = [item["metrics"]["cifar10/test"]["error"] for key, item in catalog.items() if key.startswith("resnet20.")]
+    errors = [item["metrics"]["cifar10/test"]["error"] for key, item in entries.items() if key.startswith("resnet20.")]
     assert soup["metrics"]["cifar10/test"]["error"] == min(errors) <= 0.10
 
 
@@ -206,11 +206,11 @@ def test_the_shipped_cifar10_nets_show_the_resnet_papers_finding():
     lower (He et al. 2016, Figure 6). The test errors are recomputed in test_weights.py."""
     from toolkit import catalog
 
-    catalog = catalog.load_catalog()
+    entries = catalog.load_catalog()
     shared = ("lenet5", "alexnet_cifar", "vgg11_cifar", "vgg16_cifar", "googlenet_cifar", "plain20", "plain56", "resnet20",
               "resnet56")  # fmt: skip
-    entries = {arch: catalog[f"{arch}.cifar10"] for arch in shared}
-    assert len({(e["recipe"]["epochs"], e["recipe"]["recipe"]["weight_decay"]) for e in entries.values()}) == 1
+    entries = {arch: entries[f"{arch}.cifar10"] for arch in shared}
+    assert len({(e["recipe"]["epochs"], e["recipe"]["hyperparameters"]["weight_decay"]) for e in entries.values()}) == 1
     test_error = {arch: entry["metrics"]["cifar10/test"]["error"] for arch, entry in entries.items()}
     train_error = {arch: 1 - entry["history"]["accuracy"][-1] for arch, entry in entries.items()}
     for error in (test_error, train_error):

@@ -36,7 +36,7 @@ def test_description_states_the_recipe(weights_id):
     for done, asked in re.findall(r"(\d+)(?: of (\d+))? epochs", description):
         assert int(done) == recipe["epochs"] and (not asked or int(asked) == recipe["epochs_asked"])
     for setting, value in re.findall(r"(weight decay|learning rate) (\d[\d.e-]*\d)", description):
-        assert float(value) == recipe["recipe"][setting.replace(" ", "_")], setting
+        assert float(value) == recipe["hyperparameters"][setting.replace(" ", "_")], setting
 
 
 @pytest.mark.parametrize("weights_id", sorted(CATALOG))

@@ -375,7 +375,7 @@ def history_report():
                 "CIFAR-10 training error": round(1 - accuracy[-1], 4) if accuracy else None,
                 "CIFAR-10 test images": metrics["images"],
                 "epochs": recipe["epochs"],
-                "weight decay": recipe.get("recipe", {}).get("weight_decay"),
+                "weight decay": recipe.get("hyperparameters", {}).get("weight_decay"),
                 "training seconds per epoch": recipe["seconds_per_epoch"],
                 "training machine": recipe["machine"] + (f", {runs} runs at once" if runs else ""),
                 "inference images/s (CPU)": metrics.get("images_per_second"),
@@ -500,7 +500,7 @@ def _plain_and_residual_curves():
 
     catalog = catalog.load_catalog()
     # each run's per-epoch accuracies, with the weight decay it was trained with (part of its budget)
-    return {arch: {**item["history"], "weight_decay": item["recipe"].get("recipe", {}).get("weight_decay")}
+    return {arch: {**item["history"], "weight_decay": item["recipe"].get("hyperparameters", {}).get("weight_decay")}
             for arch in ("plain20", "plain56", "resnet20", "resnet56")
             if "history" in (item := catalog.get(f"{arch}.cifar10", {}))}  # fmt: skip
 
@@ -682,9 +682,10 @@ def _longer_run_text(weights_id, item):
         return f"the same recipe run for {recipe['epochs']} epochs (`{weights_id}`) reaches {metrics['error']:.2%}"
     start = re.search(r"--start-weights (\S+)", recipe["command"])
     more = recipe["epochs"] - sum(earlier["epochs"] for earlier in recipe["starts_from"])
-    soup = f"; {recipe['recipe']['soup']}" if "soup" in recipe["recipe"] else ""
+    settings = recipe["hyperparameters"]
+    soup = f"; {settings['soup']}" if "soup" in settings else ""
     return (f"`{weights_id}`, {more} more epochs from {f'`{start[1]}`' if start else 'earlier weights'}"
-            f" ({recipe['recipe']['augment']}; {recipe['recipe']['training_images']:,} training images{soup}),"
+            f" ({settings['augment']}; {settings['training_images']:,} training images{soup}),"
             f" reaches {metrics['error']:.2%}")  # fmt: skip
 
 

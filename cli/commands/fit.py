@@ -190,7 +190,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
                    per_class=per_class, padding=padding, base_filters=base_filters, depth=depth, loss=loss,
                    border_weight=border_weight, tile=tile, latent_dim=latent_dim, seed=seed)  # fmt: skip
     cls = task_class(task_name)
-    learning_rate = learning_rate or getattr(cls, "learning_rate", 1e-3)
+    learning_rate = learning_rate or cls.learning_rate
     try:
         settings, model_name, task_build = cls.from_options(model_name, data_dir, options)
     except ValueError as error:

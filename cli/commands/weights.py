@@ -82,8 +82,10 @@ def publish(run_dir, weights_id, description, force, data_dir, float16):
     """Add the finished `toolkit fit` run in RUN_DIR to the catalog, measured on the test split."""
     import json
 
-    from toolkit import runs
+    from toolkit import catalog, runs
 
+    if weights_id in catalog.load_catalog() and not force:
+        raise click.ClickException(f"{weights_id} is already in the catalog; pass --force to replace it")
     item = runs.publish(
         run_dir, weights_id, data_dir=data_dir, description=description, force=force, float16=float16
     )

@@ -174,10 +174,12 @@ class ForecastingTask(Task):
             raise ValueError(f"{model_name} cannot forecast; choose one of {', '.join(hub.list_models(task='forecasting'))}")
         features = len(self.series(data_dir).frame.columns)
         shape = [self.settings["lookback"], features]
-        if "num_outputs" not in inspect.signature(hub.get_model(model_name)).parameters:  # a dense net's head
-            return {"input_shape": shape, "num_classes": self.settings["horizon"], "classifier_activation": "linear",
-                    "hidden_units": [64], "activation": "relu"}  # fmt: skip
-        return {"input_shape": shape, "num_outputs": self.settings["horizon"]}
+        takes = inspect.signature(hub.get_model(model_name)).parameters
+        if "num_outputs" in takes:  # a recurrent net's head
+            return {"input_shape": shape, "num_outputs": self.settings["horizon"]}
+        dense = {"hidden_units": [64], "activation": "relu"}  # an MLP's defaults, where the builder has them
+        return {"input_shape": shape, "num_classes": self.settings["horizon"], "classifier_activation": "linear",
+                **{k: v for k, v in dense.items() if k in takes}}  # fmt: skip
 
     def datasets(self, model, *, batch_size, seed, augment="none", data_dir=None, limit=None):
         import tensorflow as tf
