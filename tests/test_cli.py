@@ -194,3 +194,19 @@ def test_readme_python_example_runs_and_gives_what_its_comments_say():
             assert namespace["model"].input_shape == (None, 32, 32, 3) and namespace["model"].output_shape == (None, 10)
             checked += 1
     assert checked == 4
+
+
+def test_the_cli_reference_is_generated_from_the_commands():
+    from cli.reference import reference
+
+    assert (ROOT / "docs" / "cli.md").read_text() == reference()
+
+
+def test_the_readme_is_a_front_page_whose_links_all_lead_somewhere():
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) < 200
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#:]+)\)", page.read_text()):
+            assert (page.parent / target).exists(), f"{page.name} links to {target}, which does not exist"

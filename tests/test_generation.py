@@ -363,7 +363,7 @@ def test_dcgan_meets_both_targets():
 def test_infogan_meets_both_targets():
     """The DCGAN with InfoGAN's categorical code reaches an Inception Score of 9.0 on 10,000
     samples, and every digit is between 7 % and 13 % of them (both recomputed above); its FID is
-    the lowest and its Inception Score the highest of the unconditional generators, as the README says."""
+    the lowest and its Inception Score the highest of the unconditional generators, as docs/generation.md says."""
     recorded = catalog.entry("infogan.mnist")["metrics"]["mnist/generated"]
     assert recorded["inception_score"] >= 9.0
     assert 0.07 <= recorded["min_share"] and recorded["max_share"] <= 0.13
@@ -373,7 +373,7 @@ def test_infogan_meets_both_targets():
 
 
 def test_infogan_codes_found_every_digit_without_labels():
-    """As the README says: each of the 20 codes draws mostly one digit, and every digit has two codes."""
+    """As docs/generation.md says: each of the 20 codes draws mostly one digit, and every digit has two codes."""
     task, model = GenerationTask(model="infogan"), hub.load_pretrained("infogan.mnist")
     judge = task.judge()
     majorities = []
@@ -385,7 +385,7 @@ def test_infogan_codes_found_every_digit_without_labels():
 
 @pytest.mark.parametrize("weights_id", ["dcgan.mnist", "infogan.mnist"])
 def test_readme_training_commands_are_the_recorded_recipe(weights_id):
-    """The README's `toolkit fit` commands for a shipped generator have the epochs, seed and builder
+    """The `toolkit fit` commands of docs/generation.md for a shipped generator have the epochs, seed and builder
     arguments of the catalog's recipe, stage by stage (a continued run lists the run it started from)."""
     import re
     import shlex
@@ -395,8 +395,7 @@ def test_readme_training_commands_are_the_recorded_recipe(weights_id):
         pairs = {(k, v.lower()) for k, v in zip(words, words[1:]) if k in ("--epochs", "--seed", "--arg")}
         return sorted(pairs)
 
-    readme = (ROOT / "README.md").read_text()
-    block = readme.split("## Generating digits (GANs)")[1].split("```")[1].replace("\\\n", " ")
+    block = (ROOT / "docs" / "generation.md").read_text().split("```")[1].replace("\\\n", " ")
     arch = weights_id.split(".")[0]
     shown = [options(line) for line in block.splitlines() if re.match(rf"toolkit fit --model {arch} ", line)]
     recipe = catalog.entry(weights_id)["recipe"]

@@ -156,8 +156,8 @@ def test_resnet20_on_the_papers_schedule_beats_the_shared_budget():
 
 def test_the_second_resnet20_run_comes_nearest_the_paper():
     """`resnet20.cifar10_cutout` goes on from the 164-epoch run, which its recipe lists and counts;
-    the README's command is the catalog's, and its error is lower than the first two ResNet-20s', still
-    above the issue's 10 % target (as the README says)."""
+    the command in docs/cifar10.md is the catalog's, and its error is lower than the first two ResNet-20s', still
+    above the issue's 10 % target."""
     import re
 
     from toolkit import catalog
@@ -169,16 +169,16 @@ def test_the_second_resnet20_run_comes_nearest_the_paper():
     assert recipe["epochs"] == first["recipe"]["epochs"] + int(re.search(r"--epochs (\d+)", recipe["command"])[1])
     assert "--start-weights resnet20.cifar10_164ep" in recipe["command"]
     assert recipe["hyperparameters"]["training_images"] == 50_000 and "cutout 16x16" in recipe["hyperparameters"]["augment"]
-    readme = " ".join((ROOT / "README.md").read_text().replace("\\\n", " ").split())
-    assert recipe["command"].removeprefix("KERAS_BACKEND=tensorflow ") in readme
+    recipes = " ".join((ROOT / "docs" / "cifar10.md").read_text().replace("\\\n", " ").split())
+    assert recipe["command"].removeprefix("KERAS_BACKEND=tensorflow ") in recipes
     errors = [entries[f"resnet20.{tag}"]["metrics"]["cifar10/test"]["error"] for tag in ("cifar10", "cifar10_164ep")]
     assert 0.10 < second["metrics"]["cifar10/test"]["error"] < min(errors)
 
 
 def test_the_resnet20_soup_meets_the_10_percent_target():
     """`resnet20.cifar10_soup` is the mean of the weights of runs that each go on from
-    `resnet20.cifar10_cutout` with another seed; both earlier runs are in its recipe, the README's
-    command is the catalog's, and its test error is the lowest of the ResNet-20s, within the issue's 10 %."""
+    `resnet20.cifar10_cutout` with another seed; both earlier runs are in its recipe, the command
+    in docs/cifar10.md is the catalog's, and its test error is the lowest of the ResNet-20s, within the issue's 10 %."""
     import re
 
     from toolkit import catalog
@@ -194,14 +194,14 @@ def test_the_resnet20_soup_meets_the_10_percent_target():
     seeds = re.search(r"--seeds (\S+)", recipe["command"])[1].split(",")
     assert "--start-weights resnet20.cifar10_cutout " in recipe["command"] and len(seeds) >= 2
     assert recipe["hyperparameters"]["soup"] == f"the mean of the weights of {len(seeds)} runs, seeds {', '.join(seeds)}"
-    readme = " ".join((ROOT / "README.md").read_text().replace("\\\n", " ").split())
-    assert recipe["command"].removeprefix("KERAS_BACKEND=tensorflow ") in readme
+    recipes = " ".join((ROOT / "docs" / "cifar10.md").read_text().replace("\\\n", " ").split())
+    assert recipe["command"].removeprefix("KERAS_BACKEND=tensorflow ") in recipes
     errors = [item["metrics"]["cifar10/test"]["error"] for key, item in entries.items() if key.startswith("resnet20.")]
     assert soup["metrics"]["cifar10/test"]["error"] == min(errors) <= 0.10
 
 
 def test_the_shipped_cifar10_nets_show_the_resnet_papers_finding():
-    """As the README says: all nine families share one budget, and with it the deeper plain net ends
+    """As docs/cifar10.md says: all nine families share one budget, and with it the deeper plain net ends
     with higher training and test error than the shallower one, and the deeper residual net with
     lower (He et al. 2016, Figure 6). The test errors are recomputed in test_weights.py."""
     from toolkit import catalog
@@ -215,7 +215,7 @@ def test_the_shipped_cifar10_nets_show_the_resnet_papers_finding():
     train_error = {arch: 1 - entry["history"]["accuracy"][-1] for arch, entry in entries.items()}
     for error in (test_error, train_error):
         assert error["plain56"] > error["plain20"] and error["resnet56"] < error["resnet20"]
-    # The README: the older GoogLeNet ends lowest, and does the most multiply-adds per image.
+    # docs/cifar10.md: the older GoogLeNet ends lowest, and does the most multiply-adds per image.
     assert min(test_error, key=test_error.get) == "googlenet_cifar"
     macs = {arch: round(measure(arch, input_shape=(32, 32, 3), num_classes=10)[1] / 1e6) for arch in shared}
     assert (macs["googlenet_cifar"], macs["resnet56"], macs["resnet20"]) == (363, 125, 41)
