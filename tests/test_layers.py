@@ -11,6 +11,7 @@ LAYERS = [
     ("toolkit._lazy", 1),
     ("toolkit.layers", 1),
     ("toolkit.machine", 1),
+    ("toolkit.plots", 1),  # matplotlib figures of measured results
     ("toolkit.data", 1),
     ("toolkit.data.*", 1),
     ("toolkit.catalog", 2),
@@ -23,7 +24,6 @@ LAYERS = [
     ("toolkit.tasks.*", 6),
     ("toolkit.convert", 7),
     ("toolkit.runs", 8),
-    ("toolkit.plots", 8),
     ("toolkit.reports", 8),
 ]
 

@@ -17,7 +17,7 @@ class ModelInfo:
     `published_params` and `published_macs` are the figures of REFERENCE.md (for one image at
     `input_shape`); `min_input_size` is the smallest image side the builder accepts; `errors` maps a benchmark name to a published error; `published_epochs` maps a
     benchmark name to the epochs of the run behind that error; `variant` says how the builder departs from the paper;
-    `preprocessing`, `output_range` and `conditional` are what the tasks need to know of the model.
+    `preprocessing`, `output_range`, `conditional` and `task_args` are what the tasks need to know of the model.
     """
 
     name: str
@@ -37,6 +37,7 @@ class ModelInfo:
     preprocessing: str = "torch"  # how photos are scaled for its ImageNet weights: caffe, tf or torch
     output_range: tuple = None  # a generator's pixel range
     conditional: bool = False  # a generator that draws a requested class
+    task_args: dict = dataclasses.field(default_factory=dict)  # builder arguments a task needs, by task
     builder: object = None
 
     def as_dict(self):

@@ -64,78 +64,19 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
         name = f"{model_name} ({checkpoint or 'random weights'})"
     if out and pathlib.Path(out).exists() and any(pathlib.Path(out).iterdir()) and not force:
         raise click.ClickException(f"{out} exists; pass --force to overwrite its files")
-    if task.name == "imagenet":
+    total = task.evaluation_size(data_dir, limit)
+    if total:
         import sys
 
-        folder = task.folder(data_dir)
-        total = len(task.images(folder, limit))
-        with click.progressbar(length=total, label=f"evaluating on {folder}", file=sys.stderr) as bar:
+        with click.progressbar(length=total, label="evaluating", file=sys.stderr) as bar:
             result = task.evaluate(model, data_dir=data_dir, limit=limit, progress=bar.update)
-        click.echo(
-            f"{name}: top-1 error {result['top1_error']:.2%}, top-5 error {result['top5_error']:.2%}"
-            f" on {result['images']:,} images ({result['images_per_second']:.1f} images/s)"
-        )
-        rows = [{"class": c, **v} for c, v in result["per_class"].items()]
-        if out:
-            pathlib.Path(out).mkdir(parents=True, exist_ok=True)
-            (pathlib.Path(out) / "metrics.json").write_text(json.dumps(result, indent=2))
-            import pandas as pd
-
-            pd.DataFrame(rows).to_csv(pathlib.Path(out) / "per_class.csv", index=False)
-        return
-    result = task.evaluate(model, data_dir=data_dir, limit=limit)
-    summary = task.summary(result)
-    if task.name == "generation":
-        floor = task.floor(data_dir)
-        rows = [
-            {"images": name, "FID": round(r["fid"], 3), "Inception Score": round(r["inception_score"], 3),
-             "fewest of a digit": r["min_share"], "most of a digit": r["max_share"],
-             **({"requested digit read": r["conditional_accuracy"]} if "conditional_accuracy" in r else {})}
-            for name, r in ((f"{result['samples']:,} samples", result), ("real training digits (the floor)", floor))
-        ]  # fmt: skip
-        click.echo(f"{name}, judged by {result['judge']} ({result['judge_layer']}) against real test digits:")
+    else:
+        result = task.evaluate(model, data_dir=data_dir, limit=limit)
+    headline, rows = task.describe(name, result, data_dir)
+    click.echo(headline)
+    if rows:
         emit(rows, "table")
-        if out:
-            pathlib.Path(out).mkdir(parents=True, exist_ok=True)
-            (pathlib.Path(out) / "metrics.json").write_text(json.dumps({"model": result, "floor": floor}, indent=2))
-        return
-    if task.name == "segmentation":
-        click.echo(
-            f"{name} on {result['images']} held-out images of {result['dataset']}: pixel error {result['pixel_error']:.4f},"
-            f" foreground IoU {result['iou']:.4f}, Dice {result['dice']:.4f}, adapted Rand error {result['rand_error']:.4f}"
-            f" (threshold {result['threshold']:g}); the ISBI 2012 challenge's errors (1 - best F-score over thresholds):"
-            f" pixel {result['isbi_pixel_error']:.4f} (at {result['isbi_pixel_threshold']:g}),"
-            f" Rand {result['isbi_rand_error']:.4f} (at {result['isbi_rand_threshold']:g})"
-        )
-        if out:
-            pathlib.Path(out).mkdir(parents=True, exist_ok=True)
-            (pathlib.Path(out) / "metrics.json").write_text(json.dumps(result, indent=2))
-        return
-    if task.name == "forecasting":
-        click.echo(
-            f"{name}: {result['origins']} forecasts of {result['horizon']} steps over the last {result['steps']} steps"
-        )
-        rows = [
-            {"forecaster": k, **{m: round(v, 4) for m, v in scores.items()}} for k, scores in result["scores"].items()
-        ]
-        emit(rows, "table")
-        if out:
-            pathlib.Path(out).mkdir(parents=True, exist_ok=True)
-            (pathlib.Path(out) / "metrics.json").write_text(json.dumps(result, indent=2))
-        return
-    click.echo(f"{name}: test error {summary['error']:.2%} ({summary['mistakes']} of {summary['images']:,} images)")
-    emit([{"class": c, "accuracy": round(a, 4)} for c, a in result["per_class_accuracy"].items()], "table")
     if out:
-        from toolkit.plots import confusion_figure, mistakes_grid
-
-        out = pathlib.Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.json").write_text(
-            json.dumps({**summary, "per_class_accuracy": result["per_class_accuracy"]}, indent=2)
-        )
-        import pandas as pd
-
-        pd.DataFrame(result["confusion"], index=task.labels, columns=task.labels).to_csv(out / "confusion.csv")
-        confusion_figure(result["confusion"], task.labels, out / "confusion.png")
-        mistakes_grid(result, task.labels, out / "mistakes.png")
-        click.echo(f"wrote metrics.json, confusion.csv, confusion.png and mistakes.png to {out}", err=True)
+        pathlib.Path(out).mkdir(parents=True, exist_ok=True)
+        written = task.save_evaluation(result, out, data_dir)
+        click.echo(f"wrote {', '.join(written)} to {out}", err=True)

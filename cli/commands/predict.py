@@ -84,9 +84,7 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
             failed += 1
     rows = []
     if good:
-        batch = np.stack(inputs)
-        probabilities = task.probabilities(model, batch, batch_size=batch_size)
-        for path, answer in zip(good, task.answers(probabilities, max(top, 2))):
+        for path, answer in zip(good, task.predict(model, inputs, top=max(top, 2), batch_size=batch_size)):
             row = {"file": str(path), "label": answer[0][0], "probability": round(answer[0][1], 4)}
             if top == 2 or top == 1:
                 row["runner_up"], row["runner_up_probability"] = answer[1][0], round(answer[1][1], 4)
@@ -96,7 +94,7 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
                     row["top"] = " ".join(f"{label}:{p:.3f}" for label, p in answer[:top])
             rows.append(row)
         if show_input:
-            _save_inputs(pathlib.Path(show_input), good, batch, scale=255 if task.name == "digits" else 1)
+            _save_inputs(pathlib.Path(show_input), good, np.stack(inputs), scale=255 if task.name == "digits" else 1)
     if rows:
         emit(rows, fmt)
     if failed:
@@ -125,7 +123,6 @@ def _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt
     from scipy import ndimage
 
     from toolkit.data.images import ImageError
-    from toolkit.data.masks import read_gray
 
     if (output or overlay) and len(paths) != 1:
         raise click.UsageError("-o/--overlay take one image; use --out-dir for several")
@@ -136,12 +133,13 @@ def _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt
     rows, failed = [], 0
     for path in paths:
         try:
-            image = read_gray(path)
+            image = task.read(path)
         except ImageError as error:
             click.echo(f"error: {error}", err=True)
             failed += 1
             continue
-        mask = task.predict_map(model, image) >= threshold
+        (probability,) = task.predict(model, [image])
+        mask = probability >= threshold
         _, objects = ndimage.label(mask)
         rows.append({"file": str(path), "width": image.shape[1], "height": image.shape[0],
                      "foreground_fraction": round(float(mask.mean()), 4), "objects": int(objects)})  # fmt: skip

@@ -42,25 +42,41 @@ def threshold_unit(weights, threshold, name):
     return model
 
 
-def _gate(gate):
-    w, theta = GATES[gate]
-
-    def builder(*, name=gate):
-        return threshold_unit(w, theta, name)
-
-    builder.__name__ = gate
-    builder.__doc__ = (
-        f"The {gate.replace('_gate', '').upper()} gate: w={w}, threshold={theta}; y = 1 if w.x - threshold >= 0."
-    )
-    return register(input_shape=(len(w),), published_params=len(w) + 1, params_basis="the lecture", **_PERCEPTRON)(
-        builder
-    )
+_GATE = dict(params_basis="the lecture", **_PERCEPTRON)
 
 
-and_gate, or_gate, not_gate, nand_gate, nor_gate = (_gate(g) for g in GATES)
+@register(input_shape=(2,), published_params=3, **_GATE)
+def and_gate(*, name="and_gate"):
+    """The AND gate: w=(1.0, 1.0), threshold=1.5; y = 1 if w.x - threshold >= 0."""
+    return threshold_unit(*GATES["and_gate"], name)
 
 
-@register(input_shape=(2,), params_basis="(inputs + 1) x outputs", **{**_PERCEPTRON, "tasks": ("logic", "digits")})
+@register(input_shape=(2,), published_params=3, **_GATE)
+def or_gate(*, name="or_gate"):
+    """The OR gate: w=(1.0, 1.0), threshold=0.5; y = 1 if w.x - threshold >= 0."""
+    return threshold_unit(*GATES["or_gate"], name)
+
+
+@register(input_shape=(1,), published_params=2, **_GATE)
+def not_gate(*, name="not_gate"):
+    """The NOT gate: w=(-1.0,), threshold=-0.5; y = 1 if w.x - threshold >= 0."""
+    return threshold_unit(*GATES["not_gate"], name)
+
+
+@register(input_shape=(2,), published_params=3, **_GATE)
+def nand_gate(*, name="nand_gate"):
+    """The NAND gate: w=(-1.0, -1.0), threshold=-1.5; y = 1 if w.x - threshold >= 0."""
+    return threshold_unit(*GATES["nand_gate"], name)
+
+
+@register(input_shape=(2,), published_params=3, **_GATE)
+def nor_gate(*, name="nor_gate"):
+    """The NOR gate: w=(-1.0, -1.0), threshold=-0.5; y = 1 if w.x - threshold >= 0."""
+    return threshold_unit(*GATES["nor_gate"], name)
+
+
+@register(input_shape=(2,), params_basis="(inputs + 1) x outputs", task_args={"digits": {"learning_rule": "gradient"}},
+          **{**_PERCEPTRON, "tasks": ("logic", "digits")})  # fmt: skip
 def perceptron(
     *,
     weights=None,

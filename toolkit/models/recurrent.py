@@ -33,6 +33,14 @@ def recurrent(
 
     Many-to-one (`return_sequences=False`): one vector of `num_outputs` per sequence, e.g. the
     next `horizon` values. Many-to-many: `num_outputs` per time step.
+
+    Args:
+        input_shape: (time steps, features); (24, 1) by default.
+        units: units of each recurrent layer.
+        num_layers: stacked recurrent layers.
+        return_sequences: many-to-many instead of many-to-one.
+        num_outputs: outputs per sequence (or per step), e.g. the forecast horizon.
+        dropout: dropout of each layer's inputs.
     """
     shape = check_input_shape(input_shape, (24, 1), name=name)
     inputs = keras.Input(shape, name="inputs")
@@ -45,55 +53,29 @@ def recurrent(
     return finish(inputs, x, name=name, weights=weights)
 
 
-def _variant(kind, **facts):
-    def builder(
-        *,
-        weights=None,
-        input_shape=None,
-        units=32,
-        num_layers=1,
-        return_sequences=False,
-        num_outputs=1,
-        dropout=0.0,
-        name=kind,
-    ):
-        return recurrent(
-            kind,
-            weights=weights,
-            input_shape=input_shape,
-            units=units,
-            num_layers=num_layers,
-            return_sequences=return_sequences,
-            num_outputs=num_outputs,
-            dropout=dropout,
-            name=name,
-        )
+_RECURRENT = dict(family="recurrent", tasks=("forecasting",), input_shape=(24, 1))
 
-    builder.__name__ = kind
-    builder.__doc__ = (
-        f"A {CELLS[kind]} sequence model: `num_layers` layers of `units`, then a linear output.\n\n"
-        "Args:\n    input_shape: (time steps, features); (24, 1) by default.\n"
-        "    return_sequences: many-to-many instead of many-to-one.\n"
-        "    num_outputs: outputs per sequence (or per step), e.g. the forecast horizon."
-    )
-    return register(family="recurrent", tasks=("forecasting",), input_shape=(24, 1), **facts)(builder)
+@register(year=1990, authors="Elman", paper="Finding structure in time", params_basis="u(d+u)+u per layer + output",
+          **_RECURRENT)  # fmt: skip
+def rnn(*, weights=None, input_shape=None, units=32, num_layers=1, return_sequences=False, num_outputs=1,
+        dropout=0.0, name="rnn"):  # fmt: skip
+    """Elman's simple recurrent network (1990): `num_layers` SimpleRNN layers, then a linear output (see `recurrent`)."""
+    return recurrent("rnn", **locals())  # the keyword arguments, as given
 
 
-rnn = _variant(
-    "rnn", year=1990, authors="Elman", paper="Finding structure in time", params_basis="u(d+u)+u per layer + output"
-)
-lstm = _variant(
-    "lstm",
-    year=1997,
-    authors="Hochreiter, Schmidhuber",
-    paper="Long short-term memory",
-    params_basis="4(u(d+u)+u) per layer + output",
-    errors={"airline_test_rmse": 47.5},
-)
-gru = _variant(
-    "gru",
-    year=2014,
-    authors="Cho, van Merrienboer, Gulcehre, Bahdanau, Bougares, Schwenk, Bengio",
-    paper="Learning phrase representations using RNN encoder-decoder for statistical machine translation",
-    params_basis="3(u(d+u)+2u) per layer + output",
-)
+@register(year=1997, authors="Hochreiter, Schmidhuber", paper="Long short-term memory",
+          params_basis="4(u(d+u)+u) per layer + output", errors={"airline_test_rmse": 47.5}, **_RECURRENT)  # fmt: skip
+def lstm(*, weights=None, input_shape=None, units=32, num_layers=1, return_sequences=False, num_outputs=1,
+         dropout=0.0, name="lstm"):  # fmt: skip
+    """The LSTM (Hochreiter & Schmidhuber 1997): `num_layers` LSTM layers, then a linear output (see `recurrent`)."""
+    return recurrent("lstm", **locals())
+
+
+@register(year=2014, authors="Cho, van Merrienboer, Gulcehre, Bahdanau, Bougares, Schwenk, Bengio",
+          paper="Learning phrase representations using RNN encoder-decoder for statistical machine translation",
+          params_basis="3(u(d+u)+2u) per layer + output", **_RECURRENT)  # fmt: skip
+def gru(*, weights=None, input_shape=None, units=32, num_layers=1, return_sequences=False, num_outputs=1,
+        dropout=0.0, name="gru"):  # fmt: skip
+    """The GRU (Cho et al. 2014): `num_layers` GRU layers, then a linear output (see `recurrent`)."""
+    return recurrent("gru", **locals())
+

@@ -112,104 +112,64 @@ _RESNET = dict(
 _CHALLENGE = {"ilsvrc_place": 1, "ilsvrc_top5_error": 0.0357}
 
 
-def _variant(key, depths, block, residual, doc, **facts):
-    def builder(
-        *,
-        include_top=True,
-        weights=None,
-        input_shape=None,
-        pooling=None,
-        num_classes=1000,
-        classifier_activation="softmax",
-        name=key,
-    ):
-        return resnet(
-            depths,
-            block,
-            residual=residual,
-            include_top=include_top,
-            weights=weights,
-            input_shape=input_shape,
-            pooling=pooling,
-            num_classes=num_classes,
-            classifier_activation=classifier_activation,
-            name=name,
-        )
+@register(params_basis="computed", **_RESNET)
+def resnet18(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=1000,
+             classifier_activation="softmax", name="resnet18"):  # fmt: skip
+    """ResNet-18: basic blocks 2-2-2-2.
 
-    builder.__name__ = key
-    builder.__doc__ = doc
-    return register(**_RESNET, **facts)(builder)
+    Departs from the paper: projection shortcuts (option B) where the shape changes, and biases in
+    the convolutions as in keras.applications.
+    """
+    return resnet((2, 2, 2, 2), basic_block, residual=True, **locals())  # the keyword arguments, as given
 
 
-_BASIC_NOTE = (
-    " Departs from the paper: projection shortcuts (option B) where the shape changes, and"
-    " biases in the convolutions as in keras.applications."
-)
-resnet18 = _variant(
-    "resnet18",
-    (2, 2, 2, 2),
-    basic_block,
-    True,
-    "ResNet-18: basic blocks 2-2-2-2." + _BASIC_NOTE,
-    params_basis="computed",
-)
-resnet34 = _variant(
-    "resnet34",
-    (3, 4, 6, 3),
-    basic_block,
-    True,
-    "ResNet-34: basic blocks 3-4-6-3." + _BASIC_NOTE,
-    params_basis="computed",
-)
-resnet50 = _variant(
-    "resnet50",
-    (3, 4, 6, 3),
-    bottleneck_block,
-    True,
-    "ResNet-50: bottleneck blocks 3-4-6-3, as keras.applications.ResNet50.",
-    published_params=25_636_712,
-    published_macs=3.86e9,
-    params_basis="keras.applications",
-    errors={**_CHALLENGE, "single_top1_error": 0.251, "single_top5_error": 0.079},
-)
-resnet101 = _variant(
-    "resnet101",
-    (3, 4, 23, 3),
-    bottleneck_block,
-    True,
-    "ResNet-101: bottleneck blocks 3-4-23-3, as keras.applications.ResNet101.",
-    published_params=44_707_176,
-    published_macs=7.57e9,
-    params_basis="keras.applications",
-    errors=dict(_CHALLENGE),
-)
-resnet152 = _variant(
-    "resnet152",
-    (3, 8, 36, 3),
-    bottleneck_block,
-    True,
-    "ResNet-152: bottleneck blocks 3-8-36-3, as keras.applications.ResNet152 (the 2015 winner's depth).",
-    published_params=60_419_944,
-    published_macs=11.28e9,
-    params_basis="keras.applications",
-    errors=dict(_CHALLENGE),
-)
-plain18 = _variant(
-    "plain18",
-    (2, 2, 2, 2),
-    basic_block,
-    False,
-    "Plain-18: ResNet-18 without its shortcuts (the paper's plain baseline, Table 2).",
-    params_basis="computed",
-)
-plain34 = _variant(
-    "plain34",
-    (3, 4, 6, 3),
-    basic_block,
-    False,
-    "Plain-34: ResNet-34 without its shortcuts; the paper shows it trains worse than Plain-18.",
-    params_basis="computed",
-)
+@register(params_basis="computed", **_RESNET)
+def resnet34(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=1000,
+             classifier_activation="softmax", name="resnet34"):  # fmt: skip
+    """ResNet-34: basic blocks 3-4-6-3.
+
+    Departs from the paper: projection shortcuts (option B) where the shape changes, and biases in
+    the convolutions as in keras.applications.
+    """
+    return resnet((3, 4, 6, 3), basic_block, residual=True, **locals())
+
+
+@register(published_params=25_636_712, published_macs=3.86e9, params_basis="keras.applications",
+          errors={**_CHALLENGE, "single_top1_error": 0.251, "single_top5_error": 0.079}, **_RESNET)  # fmt: skip
+def resnet50(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=1000,
+             classifier_activation="softmax", name="resnet50"):  # fmt: skip
+    """ResNet-50: bottleneck blocks 3-4-6-3, as keras.applications.ResNet50."""
+    return resnet((3, 4, 6, 3), bottleneck_block, residual=True, **locals())
+
+
+@register(published_params=44_707_176, published_macs=7.57e9, params_basis="keras.applications",
+          errors=dict(_CHALLENGE), **_RESNET)  # fmt: skip
+def resnet101(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=1000,
+              classifier_activation="softmax", name="resnet101"):  # fmt: skip
+    """ResNet-101: bottleneck blocks 3-4-23-3, as keras.applications.ResNet101."""
+    return resnet((3, 4, 23, 3), bottleneck_block, residual=True, **locals())
+
+
+@register(published_params=60_419_944, published_macs=11.28e9, params_basis="keras.applications",
+          errors=dict(_CHALLENGE), **_RESNET)  # fmt: skip
+def resnet152(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=1000,
+              classifier_activation="softmax", name="resnet152"):  # fmt: skip
+    """ResNet-152: bottleneck blocks 3-8-36-3, as keras.applications.ResNet152 (the 2015 winner's depth)."""
+    return resnet((3, 8, 36, 3), bottleneck_block, residual=True, **locals())
+
+
+@register(params_basis="computed", **_RESNET)
+def plain18(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=1000,
+            classifier_activation="softmax", name="plain18"):  # fmt: skip
+    """Plain-18: ResNet-18 without its shortcuts (the paper's plain baseline, Table 2)."""
+    return resnet((2, 2, 2, 2), basic_block, residual=False, **locals())
+
+
+@register(params_basis="computed", **_RESNET)
+def plain34(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=1000,
+            classifier_activation="softmax", name="plain34"):  # fmt: skip
+    """Plain-34: ResNet-34 without its shortcuts; the paper shows it trains worse than Plain-18."""
+    return resnet((3, 4, 6, 3), basic_block, residual=False, **locals())
 
 
 def cifar_resnet(
@@ -273,28 +233,35 @@ _CIFAR = dict(
 )
 
 
-def _cifar_variant(key, blocks, residual, doc, **facts):
-    def builder(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=10,
-                classifier_activation="softmax", name=key):  # fmt: skip
-        return cifar_resnet(blocks, residual=residual, include_top=include_top, weights=weights,
-                            input_shape=input_shape, pooling=pooling, num_classes=num_classes,
-                            classifier_activation=classifier_activation, name=name)  # fmt: skip
-
-    builder.__name__ = key
-    builder.__doc__ = doc
-    return register(**_CIFAR, **facts)(builder)
-
-
 # The paper's CIFAR-10 schedule: 64,000 iterations of 128 images, about 164 passes over the 50,000 training images.
 _PAPER_CIFAR10_EPOCHS = {"cifar10": round(64_000 * 128 / 50_000)}
 
-resnet20 = _cifar_variant("resnet20", 3, True, "ResNet-20 for CIFAR-10 (n=3): 0.27 M parameters, 8.75 % test error in the paper.",
-                          params_basis="computed; the paper's Table 6 rounds it to 0.27 M",
-                          errors={"cifar10_test_error": 0.0875}, published_epochs=_PAPER_CIFAR10_EPOCHS)  # fmt: skip
-resnet56 = _cifar_variant("resnet56", 9, True, "ResNet-56 for CIFAR-10 (n=9): 0.85 M parameters, 6.97 % test error in the paper.",
-                          params_basis="computed; the paper's Table 6 rounds it to 0.85 M",
-                          errors={"cifar10_test_error": 0.0697}, published_epochs=_PAPER_CIFAR10_EPOCHS)  # fmt: skip
-plain20 = _cifar_variant("plain20", 3, False, "Plain-20: ResNet-20 without its shortcuts (the paper's Figure 6, left).",
-                         params_basis="computed")  # fmt: skip
-plain56 = _cifar_variant("plain56", 9, False, "Plain-56: ResNet-56 without its shortcuts; in the paper it trains worse than Plain-20.",
-                         params_basis="computed")  # fmt: skip
+
+@register(params_basis="computed; the paper's Table 6 rounds it to 0.27 M", errors={"cifar10_test_error": 0.0875},
+          published_epochs=_PAPER_CIFAR10_EPOCHS, **_CIFAR)  # fmt: skip
+def resnet20(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=10,
+             classifier_activation="softmax", name="resnet20"):  # fmt: skip
+    """ResNet-20 for CIFAR-10 (n=3): 0.27 M parameters, 8.75 % test error in the paper."""
+    return cifar_resnet(3, residual=True, **locals())
+
+
+@register(params_basis="computed; the paper's Table 6 rounds it to 0.85 M", errors={"cifar10_test_error": 0.0697},
+          published_epochs=_PAPER_CIFAR10_EPOCHS, **_CIFAR)  # fmt: skip
+def resnet56(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=10,
+             classifier_activation="softmax", name="resnet56"):  # fmt: skip
+    """ResNet-56 for CIFAR-10 (n=9): 0.85 M parameters, 6.97 % test error in the paper."""
+    return cifar_resnet(9, residual=True, **locals())
+
+
+@register(params_basis="computed", **_CIFAR)
+def plain20(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=10,
+            classifier_activation="softmax", name="plain20"):  # fmt: skip
+    """Plain-20: ResNet-20 without its shortcuts (the paper's Figure 6, left)."""
+    return cifar_resnet(3, residual=False, **locals())
+
+
+@register(params_basis="computed", **_CIFAR)
+def plain56(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=10,
+            classifier_activation="softmax", name="plain56"):  # fmt: skip
+    """Plain-56: ResNet-56 without its shortcuts; in the paper it trains worse than Plain-20."""
+    return cifar_resnet(9, residual=False, **locals())

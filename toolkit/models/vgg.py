@@ -58,55 +58,52 @@ def vgg(
     return finish(inputs, x, name=name, weights=weights)
 
 
-def _variant(key, **facts):
-    def builder(
-        *,
-        include_top=True,
-        weights=None,
-        input_shape=None,
-        pooling=None,
-        num_classes=1000,
-        classifier_activation="softmax",
-        name=key,
-    ):
-        return vgg(
-            CONFIGS[key],
-            include_top=include_top,
-            weights=weights,
-            input_shape=input_shape,
-            pooling=pooling,
-            num_classes=num_classes,
-            classifier_activation=classifier_activation,
-            name=name,
-        )
+@register(published_params=132_863_336, params_basis="torchvision", **_VGG)
+def vgg11(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=1000,
+          classifier_activation="softmax", name="vgg11"):  # fmt: skip
+    """VGG-11 (configuration A of Table 1): 1 + 1 + 2 + 2 + 2 3x3 convolutions, three fully connected layers.
 
-    layers = sum(CONFIGS[key]) + 3
-    builder.__name__ = key
-    builder.__doc__ = (
-        f"VGG-{layers} (configuration {'ABDE'[list(CONFIGS).index(key)]} of Table 1): "
-        f"{' + '.join(map(str, CONFIGS[key]))} 3x3 convolutions, three fully connected layers.\n\n"
-        "Departs from the paper: no dropout layers in the classifier (as in keras.applications); "
-        "add them for training from scratch."
-    )
-    return register(**_VGG, **facts)(builder)
+    Departs from the paper: no dropout layers in the classifier (as in keras.applications); add
+    them for training from scratch.
+    """
+    return vgg(CONFIGS["vgg11"], **locals())  # the keyword arguments, as given
 
 
-vgg11 = _variant("vgg11", published_params=132_863_336, params_basis="torchvision")
-vgg13 = _variant("vgg13", published_params=133_047_848, params_basis="torchvision")
-vgg16 = _variant(
-    "vgg16",
-    published_params=138_357_544,
-    published_macs=15.47e9,
-    params_basis="keras.applications, torchvision",
-    errors={"ilsvrc_place": 2, "ilsvrc_top5_error": 0.073, "single_top1_error": 0.287, "single_top5_error": 0.099},
-)
-vgg19 = _variant(
-    "vgg19",
-    published_params=143_667_240,
-    published_macs=19.63e9,
-    params_basis="keras.applications, torchvision",
-    errors={"ilsvrc_place": 2, "ilsvrc_top5_error": 0.073, "single_top1_error": 0.287, "single_top5_error": 0.100},
-)
+@register(published_params=133_047_848, params_basis="torchvision", **_VGG)
+def vgg13(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=1000,
+          classifier_activation="softmax", name="vgg13"):  # fmt: skip
+    """VGG-13 (configuration B of Table 1): 2 + 2 + 2 + 2 + 2 3x3 convolutions, three fully connected layers.
+
+    Departs from the paper: no dropout layers in the classifier (as in keras.applications); add
+    them for training from scratch.
+    """
+    return vgg(CONFIGS["vgg13"], **locals())
+
+
+@register(published_params=138_357_544, published_macs=15.47e9, params_basis="keras.applications, torchvision",
+          errors={"ilsvrc_place": 2, "ilsvrc_top5_error": 0.073, "single_top1_error": 0.287, "single_top5_error": 0.099},
+          **_VGG)  # fmt: skip
+def vgg16(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=1000,
+          classifier_activation="softmax", name="vgg16"):  # fmt: skip
+    """VGG-16 (configuration D of Table 1): 2 + 2 + 3 + 3 + 3 3x3 convolutions, three fully connected layers.
+
+    Departs from the paper: no dropout layers in the classifier (as in keras.applications); add
+    them for training from scratch.
+    """
+    return vgg(CONFIGS["vgg16"], **locals())
+
+
+@register(published_params=143_667_240, published_macs=19.63e9, params_basis="keras.applications, torchvision",
+          errors={"ilsvrc_place": 2, "ilsvrc_top5_error": 0.073, "single_top1_error": 0.287, "single_top5_error": 0.100},
+          **_VGG)  # fmt: skip
+def vgg19(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=1000,
+          classifier_activation="softmax", name="vgg19"):  # fmt: skip
+    """VGG-19 (configuration E of Table 1): 2 + 2 + 4 + 4 + 4 3x3 convolutions, three fully connected layers.
+
+    Departs from the paper: no dropout layers in the classifier (as in keras.applications); add
+    them for training from scratch.
+    """
+    return vgg(CONFIGS["vgg19"], **locals())
 
 
 def vgg_cifar(convs_per_block, *, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=10,
@@ -130,23 +127,27 @@ def vgg_cifar(convs_per_block, *, include_top=True, weights=None, input_shape=No
     return finish(inputs, x, name=name, weights=weights)
 
 
-def _cifar_variant(key, config):
-    def builder(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=10,
-                classifier_activation="softmax", name=key):  # fmt: skip
-        return vgg_cifar(CONFIGS[config], include_top=include_top, weights=weights, input_shape=input_shape,
-                         pooling=pooling, num_classes=num_classes, classifier_activation=classifier_activation,
-                         name=name)  # fmt: skip
-
-    builder.__name__ = key
-    builder.__doc__ = (
-        f"{config.upper()} for 32x32 images (CIFAR-10): the same {sum(CONFIGS[config])} 3x3 convolutions and five "
-        "pools, down to 1x1.\n\nDeparts from the paper: half the widths (32 to 256 maps), batch normalisation "
-        "after each convolution (2015, a year after VGG) and one classifier layer instead of three."
-    )
-    variant = "small-input (32x32): half widths, batch norm, one classifier layer"
-    return register(**{**_VGG, "tasks": ("folder",), "input_shape": (32, 32, 3)}, params_basis="computed",
-                    variant=variant)(builder)  # fmt: skip
+_VGG_CIFAR = dict(_VGG, tasks=("folder",), input_shape=(32, 32, 3), params_basis="computed",
+                  variant="small-input (32x32): half widths, batch norm, one classifier layer")
 
 
-vgg11_cifar = _cifar_variant("vgg11_cifar", "vgg11")
-vgg16_cifar = _cifar_variant("vgg16_cifar", "vgg16")
+@register(**_VGG_CIFAR)
+def vgg11_cifar(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=10,
+                classifier_activation="softmax", name="vgg11_cifar"):  # fmt: skip
+    """VGG11 for 32x32 images (CIFAR-10): the same 8 3x3 convolutions and five pools, down to 1x1.
+
+    Departs from the paper: half the widths (32 to 256 maps), batch normalisation after each
+    convolution (2015, a year after VGG) and one classifier layer instead of three.
+    """
+    return vgg_cifar(CONFIGS["vgg11"], **locals())
+
+
+@register(**_VGG_CIFAR)
+def vgg16_cifar(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=10,
+                classifier_activation="softmax", name="vgg16_cifar"):  # fmt: skip
+    """VGG16 for 32x32 images (CIFAR-10): the same 13 3x3 convolutions and five pools, down to 1x1.
+
+    Departs from the paper: half the widths (32 to 256 maps), batch normalisation after each
+    convolution (2015, a year after VGG) and one classifier layer instead of three.
+    """
+    return vgg_cifar(CONFIGS["vgg16"], **locals())

@@ -11,13 +11,13 @@ import numpy as np
 
 from toolkit import hub
 from toolkit.data.mnist import load_mnist
-from toolkit.tasks.task import Task
+from toolkit.tasks.task import ClassifierTask
 
 LABELS = [str(d) for d in range(10)]
 VALIDATION = 5_000
 
 
-class DigitsTask(Task):
+class DigitsTask(ClassifierTask):
     """MNIST digits; takes no settings."""
 
     name = "digits"
@@ -26,8 +26,6 @@ class DigitsTask(Task):
     preprocessing = (
         "28x28 gray, light ink on black, pixels / 255; MNIST's crop-fit-20x20-centre-by-mass for other images"
     )
-    monitor, mode = "val_accuracy", "max"
-    loss, metrics = "sparse_categorical_crossentropy", ("accuracy",)
 
     @staticmethod
     def from_options(model_name, data_dir, o):
@@ -73,9 +71,7 @@ class DigitsTask(Task):
             "classifier_activation": "softmax",
             "input_shape": list(self.input_shape(model_name)),
         }
-        if model_name == "perceptron":
-            args["learning_rule"] = "gradient"
-        return args
+        return {**args, **hub.model_info(model_name).task_args.get(self.name, {})}
 
     def adapt(self, images, input_shape):
         """Turn (B, 28, 28, 1) digits into what a model of `input_shape` takes (a tf op)."""
@@ -135,7 +131,7 @@ class DigitsTask(Task):
         """The numbers of an evaluation that go into the catalog."""
         return {k: result[k] for k in ("images", "mistakes", "error", "accuracy")}
 
-    def evaluate(self, model, data_dir=None, split="test", limit=None):
+    def evaluate(self, model, data_dir=None, split="test", limit=None, progress=None):
         """Test error, per-class accuracy and the confusion matrix on the real split."""
         images, labels = self.load(split, data_dir, limit)
         probs = self.probabilities(model, images)
@@ -166,12 +162,3 @@ class DigitsTask(Task):
         except ImageError as error:
             message = str(error)
             raise ImageError(message if message.startswith(str(path)) else f"{path}: {message}") from None
-
-    def predict(self, model, inputs, top=2, batch_size=512):
-        """The `top` digits and their probabilities for each of `inputs` (from `read`), best first."""
-        return self.answers(self.probabilities(model, np.stack(inputs), batch_size=batch_size), top)
-
-    def answers(self, probabilities, top=2):
-        """For each row of probabilities: the `top` digits and their probabilities, best first."""
-        order = np.argsort(-probabilities, axis=1)[:, :top]
-        return [[(LABELS[i], float(p[i])) for i in row] for row, p in zip(order, probabilities)]

@@ -16,15 +16,13 @@ import numpy as np
 from toolkit import catalog, hub
 from toolkit.data.images import IMAGE_SUFFIXES, ImageError
 from toolkit.data.paths import locate, not_found, portable
-from toolkit.tasks.task import Task
+from toolkit.tasks.task import ClassifierTask
 
 log = logging.getLogger(__name__)
 
 
-class FolderTask(Task):
+class FolderTask(ClassifierTask):
     name = "folder"
-    monitor, mode = "val_accuracy", "max"
-    loss, metrics = "sparse_categorical_crossentropy", ("accuracy",)
 
     def __init__(self, data=None, image_size=64, classes=None, validation_split=0.2, preprocessing="tf",
                  base_weights=None, freeze_base=False, per_class=None, class_names=None, seed=0):  # fmt: skip
@@ -247,16 +245,7 @@ class FolderTask(Task):
                for i in range(0, len(images), batch_size)]  # fmt: skip
         return np.concatenate(out)
 
-    def predict(self, model, inputs, top=2, batch_size=256):
-        """The `top` classes and their probabilities for each of `inputs` (from `read`), best first."""
-        return self.answers(self.probabilities(model, np.stack(inputs), batch_size=batch_size), top)
-
-    def answers(self, probabilities, top=2):
-        order = np.argsort(-probabilities, axis=1)[:, :top]
-        names = self.settings["class_names"]
-        return [[(names[i], float(p[i])) for i in row] for row, p in zip(order, probabilities)]
-
-    def evaluate(self, model, data_dir=None, split="test", limit=None):
+    def evaluate(self, model, data_dir=None, split="test", limit=None, progress=None):
         images, labels = self.split(data_dir, split)
         if limit:
             images, labels = images[:limit], labels[:limit]
@@ -265,6 +254,8 @@ class FolderTask(Task):
         seconds = time.perf_counter() - start
         names = self.settings["class_names"]
         per_class = {names[c]: float((predicted[labels == c] == c).mean()) for c in np.unique(labels)}
+        confusion = np.zeros((len(names), len(names)), dtype=int)
+        np.add.at(confusion, (labels, predicted), 1)
         wrong = predicted != labels
         root = self.root(data_dir)
         return {
@@ -277,6 +268,7 @@ class FolderTask(Task):
             "chance_error": float(1 - 1 / len(names)),
             "skipped_files": self.skipped,
             "per_class_accuracy": per_class,
+            "confusion": confusion,
             "images_per_second": round(len(labels) / seconds, 1),
         }
 

@@ -274,7 +274,7 @@ class ForecastingTask(Task):
             "mase": float(np.mean(np.abs(error)) / scale),
         }
 
-    def evaluate(self, model, data_dir=None, split="test", limit=None):
+    def evaluate(self, model, data_dir=None, split="test", limit=None, progress=None):
         """RMSE, MAE, MAPE and MASE of the model and of every baseline on the held-out tail."""
         val_start, test_start, end = self.bounds(data_dir)
         start = test_start if split == "test" else val_start
@@ -304,6 +304,11 @@ class ForecastingTask(Task):
             "error": model["mase"],
             "baselines": best_baseline,
         }
+
+    def describe(self, name, result, data_dir=None):
+        line = f"{name}: {result['origins']} forecasts of {result['horizon']} steps over the last {result['steps']} steps"
+        rows = [{"forecaster": k, **{m: round(v, 4) for m, v in scores.items()}} for k, scores in result["scores"].items()]
+        return line, rows
 
     def calibrate(self, model, data_dir=None):
         """Keep the spread of the validation errors, for prediction intervals."""

@@ -8,6 +8,9 @@ classifier-based Inception Score exp(E[KL(p(y|x) || p(y))]) (at most 10), and cl
 digits against real test digits are the floor.
 """
 
+import json
+import pathlib
+
 import numpy as np
 
 from toolkit import catalog, hub
@@ -27,6 +30,7 @@ class GenerationTask(Task):
 
     def __init__(self, model=None, latent_dim=100, start_weights=None):
         self.settings = {"model": model, "latent_dim": latent_dim}
+        self._floors = {}
         if start_weights:
             self.settings["start_weights"] = start_weights
 
@@ -196,7 +200,7 @@ class GenerationTask(Task):
             result["conditional_accuracy"] = float((probabilities.argmax(1) == requested).mean())
         return result
 
-    def evaluate(self, model, data_dir=None, split="test", limit=None, samples=10_000, seed=0):
+    def evaluate(self, model, data_dir=None, split="test", limit=None, progress=None, samples=10_000, seed=0):
         judge = self.judge()
         test, _ = load_mnist("test", data_dir)
         reference, _ = self.judge_images(test[:samples] / 255.0, judge)
@@ -216,16 +220,35 @@ class GenerationTask(Task):
         return self.sample(model.sampler, n, seed=seed, **options)
 
     def floor(self, data_dir=None, samples=10_000):
-        """The same numbers for real training digits against real test digits."""
+        """The same numbers for real training digits against real test digits (measured once)."""
+        if (data_dir, samples) in self._floors:
+            return self._floors[data_dir, samples]
         judge = self.judge()
         test, _ = load_mnist("test", data_dir)
         train, _ = load_mnist("train", data_dir)
         reference, _ = self.judge_images(test[:samples] / 255.0, judge)
-        return self.quality(train[:samples] / 255.0, reference, judge)
+        self._floors[data_dir, samples] = self.quality(train[:samples] / 255.0, reference, judge)
+        return self._floors[data_dir, samples]
 
     def summary(self, result):
         keep = ("samples", "fid", "inception_score", "min_share", "max_share", "coverage", "conditional_accuracy")
         return {k: result[k] for k in keep if k in result} | {"error": result["fid"]}
+
+    def describe(self, name, result, data_dir=None):
+        """The generator's measures beside those of real training digits (the floor)."""
+        floor = self.floor(data_dir)
+        rows = [
+            {"images": name, "FID": round(r["fid"], 3), "Inception Score": round(r["inception_score"], 3),
+             "fewest of a digit": r["min_share"], "most of a digit": r["max_share"],
+             **({"requested digit read": r["conditional_accuracy"]} if "conditional_accuracy" in r else {})}
+            for name, r in ((f"{result['samples']:,} samples", result), ("real training digits (the floor)", floor))
+        ]  # fmt: skip
+        return f"{name}, judged by {result['judge']} ({result['judge_layer']}) against real test digits:", rows
+
+    def save_evaluation(self, result, out, data_dir=None):
+        metrics = {"model": result, "floor": self.floor(data_dir)}
+        (pathlib.Path(out) / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        return ["metrics.json"]
 
 
 def with_codes(generator, z, codes):

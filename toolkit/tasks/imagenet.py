@@ -13,13 +13,13 @@ import time
 import numpy as np
 
 from toolkit import hub
-from toolkit.data.imagenet import class_index, decode, load_photo, preprocess
+from toolkit.data.imagenet import class_index, load_photo, preprocess
 from toolkit.data.paths import DataNotFoundError
 from toolkit.data.paths import data_dir as resolve_data_dir
-from toolkit.tasks.task import Task
+from toolkit.tasks.task import ClassifierTask
 
 
-class ImageNetTask(Task):
+class ImageNetTask(ClassifierTask):
     name = "imagenet"
     monitor, mode = "val_accuracy", "max"
 
@@ -74,13 +74,6 @@ class ImageNetTask(Task):
             batch = preprocess(images[start : start + batch_size], self.settings["preprocessing"])
             out.append(predict_batch(model, batch))
         return np.concatenate(out)
-
-    def predict(self, model, inputs, top=5, batch_size=32):
-        """The `top` classes and their probabilities for each of `inputs` (from `read`), best first."""
-        return self.answers(self.probabilities(model, np.stack(inputs), batch_size=batch_size), top)
-
-    def answers(self, probabilities, top=5):
-        return [[(f"{name} ({wnid})", p) for _, wnid, name, p in row] for row in decode(probabilities, self.index, top)]
 
     # -- evaluation -----------------------------------------------------------------------------
     def images(self, folder, limit=None):
@@ -153,3 +146,21 @@ class ImageNetTask(Task):
 
     def summary(self, result):
         return {k: result[k] for k in ("images", "top1_error", "top5_error", "error")}
+
+    def evaluation_size(self, data_dir=None, limit=None):
+        return len(self.images(self.folder(data_dir), limit))
+
+    def describe(self, name, result, data_dir=None):
+        line = (f"{name}: top-1 error {result['top1_error']:.2%}, top-5 error {result['top5_error']:.2%}"
+                f" on {result['images']:,} images ({result['images_per_second']:.1f} images/s)")  # fmt: skip
+        return line, [{"class": c, **v} for c, v in result["per_class"].items()]
+
+    def save_evaluation(self, result, out, data_dir=None):
+        import json
+
+        import pandas as pd
+
+        (pathlib.Path(out) / "metrics.json").write_text(json.dumps(result, indent=2))
+        _, rows = self.describe("", result)
+        pd.DataFrame(rows).to_csv(pathlib.Path(out) / "per_class.csv", index=False)
+        return ["metrics.json", "per_class.csv"]

@@ -206,7 +206,7 @@ class SegmentationTask(Task):
         """The foreground probability map of each image of `inputs` (any sizes)."""
         return [self.predict_map(model, image) for image in inputs]
 
-    def evaluate(self, model, data_dir=None, split="validation", limit=None, threshold=0.5):
+    def evaluate(self, model, data_dir=None, split="validation", limit=None, progress=None, threshold=0.5):
         images, masks = self.split(data_dir, "validation")
         if limit:
             images, masks = images[:limit], masks[:limit]
@@ -228,6 +228,17 @@ class SegmentationTask(Task):
     def summary(self, result):
         keys = ("images", "pixel_error", "iou", "dice", "rand_error", "isbi_pixel_error", "isbi_rand_error")
         return {k: result[k] for k in keys} | {"error": result["pixel_error"]}
+
+    def describe(self, name, result, data_dir=None):
+        r = result
+        line = (
+            f"{name} on {r['images']} held-out images of {r['dataset']}: pixel error {r['pixel_error']:.4f},"
+            f" foreground IoU {r['iou']:.4f}, Dice {r['dice']:.4f}, adapted Rand error {r['rand_error']:.4f}"
+            f" (threshold {r['threshold']:g}); the ISBI 2012 challenge's errors (1 - best F-score over thresholds):"
+            f" pixel {r['isbi_pixel_error']:.4f} (at {r['isbi_pixel_threshold']:g}),"
+            f" Rand {r['isbi_rand_error']:.4f} (at {r['isbi_rand_threshold']:g})"
+        )
+        return line, []
 
 
 def mirror_pad(array, size):

@@ -7,6 +7,8 @@ how to turn outputs into answers (keras-hub's split of backbone and task). `fit`
 """
 
 import abc
+import json
+import pathlib
 
 from toolkit import hub
 
@@ -50,12 +52,26 @@ class Task(abc.ABC):
         """(training, validation) datasets for `fit`."""
 
     @abc.abstractmethod
-    def evaluate(self, model, data_dir=None, split="test", limit=None):
-        """The task's measures of `model` on a real held-out split, as a dict."""
+    def evaluate(self, model, data_dir=None, split="test", limit=None, progress=None):
+        """The task's measures of `model` on a real held-out split, as a dict; `progress`, when
+        given, is called with the number of examples done, batch by batch."""
 
     @abc.abstractmethod
     def summary(self, result):
         """The numbers of an evaluation that go into the catalog."""
+
+    def evaluation_size(self, data_dir=None, limit=None):
+        """How many examples `evaluate` goes through, where it reports its progress (else None)."""
+        return None
+
+    def describe(self, name, result, data_dir=None):
+        """An evaluation for a reader: (a sentence, rows of a table) about the model called `name`."""
+        return f"{name}: error {result['error']:.4f} on {result['dataset']}/{result['split']}", []
+
+    def save_evaluation(self, result, out, data_dir=None):
+        """Write the files of an evaluation into the folder `out`; returns their names."""
+        pathlib.Path(out, "metrics.json").write_text(json.dumps(result, indent=2))
+        return ["metrics.json"]
 
     @abc.abstractmethod
     def predict(self, model, inputs, **options):
@@ -89,3 +105,51 @@ class Task(abc.ABC):
             "metrics": {},
             "recipe": {},
         }
+
+
+class ClassifierTask(Task):
+    """A task whose model names one of `labels` for each input, with softmax probabilities."""
+
+    loss, metrics = "sparse_categorical_crossentropy", ("accuracy",)
+    monitor, mode = "val_accuracy", "max"
+
+    @abc.abstractmethod
+    def probabilities(self, model, images, batch_size=256):
+        """Softmax outputs for a batch of inputs (as `read` returns them)."""
+
+    def predict(self, model, inputs, top=2, batch_size=256):
+        """The `top` classes and their probabilities for each of `inputs` (from `read`), best first."""
+        import numpy as np
+
+        return self.answers(self.probabilities(model, np.stack(inputs), batch_size=batch_size), top)
+
+    def answers(self, probabilities, top=2):
+        """For each row of probabilities: the `top` labels and their probabilities, best first."""
+        import numpy as np
+
+        order = np.argsort(-probabilities, axis=1)[:, :top]
+        return [[(self.labels[i], float(p[i])) for i in row] for row, p in zip(order, probabilities)]
+
+    def describe(self, name, result, data_dir=None):
+        line = f"{name}: test error {result['error']:.2%} ({result['mistakes']} of {result['images']:,} images)"
+        return line, [{"class": c, "accuracy": round(a, 4)} for c, a in result["per_class_accuracy"].items()]
+
+    def save_evaluation(self, result, out, data_dir=None):
+        """metrics.json, and where the evaluation has them the confusion matrix (CSV and figure) and
+        a grid of the most confident mistakes."""
+        import pandas as pd
+
+        from toolkit.plots import confusion_figure, mistakes_grid
+
+        out = pathlib.Path(out)
+        metrics = {**self.summary(result), "per_class_accuracy": result["per_class_accuracy"]}
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        written = ["metrics.json"]
+        if "confusion" in result:
+            pd.DataFrame(result["confusion"], index=self.labels, columns=self.labels).to_csv(out / "confusion.csv")
+            confusion_figure(result["confusion"], self.labels, out / "confusion.png")
+            written += ["confusion.csv", "confusion.png"]
+        if "images_array" in result:
+            mistakes_grid(result, self.labels, out / "mistakes.png")
+            written.append("mistakes.png")
+        return written
