@@ -160,3 +160,22 @@ def test_any_fitting_model_adapts_to_digits(data_dir, model):
     built = task.build(model)
     images, _ = task.load("test", limit=4)
     assert np.asarray(task.probabilities(built, images)).shape == (4, 10)
+
+
+def test_an_option_of_another_task_is_refused(tmp_path):
+    result = fit(tmp_path / "run", "--lookback", "12")
+    assert result.exit_code == 2 and "--lookback is not an option of the digits task" in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_every_option_of_a_task_is_declared_once_in_its_options():
+    """`toolkit fit`'s task options are the fields of the tasks' `Options`, so adding a setting is one field."""
+    import dataclasses
+
+    from cli.commands.fit import fit_command
+    from toolkit.tasks import TASKS, task_class
+
+    common = {"model_name", "task_name", "epochs", "batch_size", "learning_rate", "optimizer", "seed", "augment", "out",
+              "resume", "force", "strategy", "tensorboard", "limit", "data_dir", "model_args"}  # fmt: skip
+    declared = {field.name for name in TASKS for field in dataclasses.fields(task_class(name).Options)}
+    assert {param.name for param in fit_command.params} == common | declared

@@ -105,7 +105,7 @@ def test_bad_folders(tmp_path, make, message):
 
 def test_folder_needs_its_data(tmp_path):
     result = fit("--model", "resnet18", "--out", tmp_path / "run")
-    assert result.exit_code == 2 and "--task folder needs --data" in result.output
+    assert result.exit_code == 2 and "the folder task needs data" in result.output
     result = fit("--model", "resnet18", "--data", "no-such-photos", "--data-dir", tmp_path, "--out", tmp_path / "run")
     assert result.exit_code == 1 and result.output == f"Error: {tmp_path / 'no-such-photos'}: no such folder\n"
     result = CliRunner().invoke(cli, ["evaluate", "--weights", "resnet20.cifar10", "--data-dir", str(tmp_path)])

@@ -12,6 +12,66 @@ data_dir_option = click.option(
 )
 
 
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def _option_flags(options):
+    """The flags that give a task's `options` again, for the run's recorded command."""
+    import dataclasses
+    import shlex
+
+    text = ""
+    for field in dataclasses.fields(options):
+        value = getattr(options, field.name)
+        if value is None or value is False or value == ():
+            continue
+        values = value if isinstance(value, tuple) else [value]
+        text += "".join(f" {_flag(field.name)}" + ("" if v is True else f" {shlex.quote(str(v))}") for v in values)
+    return text
+
+
+def _click_type(field):
+    meta = field.metadata
+    kind = meta["repeat"] or field.type
+    if meta["choices"]:
+        return click.Choice(meta["choices"])
+    if kind in (int, float) and meta["minimum"] is not None:
+        return click.IntRange(meta["minimum"]) if kind is int else click.FloatRange(meta["minimum"])
+    return kind
+
+
+def task_options(command):
+    """Give `command` one option for each field of the tasks' `Options`; a field that several tasks
+    declare is one option, whose help says what it is to each of them."""
+    import dataclasses
+
+    from toolkit.tasks import task_class
+
+    declared = {}
+    for task_name in sorted(TASKS):
+        for field in dataclasses.fields(task_class(task_name).Options):
+            declared.setdefault(field.name, []).append((task_name, field))
+    for name, uses in reversed(list(declared.items())):
+        field = uses[0][1]
+        helps = {}
+        for task_name, use in uses:
+            helps.setdefault(use.metadata["help"], []).append(task_name)
+        text = "; ".join(f"{', '.join(tasks)}: {help}" for help, tasks in helps.items())
+        flag = field.type is bool
+        command = click.option(
+            _flag(name),
+            name,
+            is_flag=flag,
+            type=None if flag else _click_type(field),
+            multiple=bool(field.metadata["repeat"]),
+            default=None if field.metadata["repeat"] else field.default,
+            show_default=not (field.default is None or field.default is False or field.default == ()),
+            help=text + ".",
+        )(command)
+    return command
+
+
 @click.command("fit")
 @click.option("--model", "model_name", required=True, help="Registry name of the model, e.g. lenet5.")
 @click.option(
@@ -63,116 +123,14 @@ data_dir_option = click.option(
 @click.option("--limit", type=click.IntRange(1), help="Train on only the first N training examples (a quick look).")
 @data_dir_option
 @model_args_option
-@click.option(
-    "--data",
-    help="The dataset, a path or a name in the data directory: forecasting a CSV series, folder a folder of"
-    " <class>/<image>, segmentation a folder of image/ and label/ (e.g. series/airline-passengers.csv, cifar10,"
-    " membrane). digits and generation read mnist.",
-)
-@click.option("--target", help="forecasting: the column to forecast (guessed when there is one numeric column).")
-@click.option("--time-col", help="forecasting: the time column (guessed when unambiguous).")
-@click.option(
-    "--fill",
-    type=click.Choice(["interpolate", "ffill", "drop"]),
-    default="interpolate",
-    show_default=True,
-    help="forecasting: how missing timestamps and values are filled.",
-)
-@click.option(
-    "--lookback",
-    type=click.IntRange(1),
-    default=24,
-    show_default=True,
-    help="forecasting: steps of history in each window.",
-)
-@click.option(
-    "--horizon",
-    type=click.IntRange(1),
-    default=1,
-    show_default=True,
-    help="forecasting: steps forecast from each window.",
-)
-@click.option(
-    "--test-size", type=click.IntRange(1), help="forecasting: steps held out at the end (default: the last 20 %)."
-)
-@click.option("--val-size", type=click.IntRange(1), help="forecasting: validation steps before the test part.")
-@click.option("--season", type=click.IntRange(1), help="forecasting: season length in steps (default: detected).")
-@click.option("--log-scale", is_flag=True, help="forecasting: model the logarithm of a positive series.")
-@click.option(
-    "--difference",
-    type=click.IntRange(1),
-    multiple=True,
-    help="forecasting: model differences at this lag (repeatable: --difference 1 --difference 12).",
-)
-@click.option(
-    "--weights",
-    "base_weights",
-    help="folder: start from these catalog weights (e.g. resnet50.imagenet); generation: continue from these catalog weights or this .weights.h5 file.",
-)
-@click.option(
-    "--freeze-base", is_flag=True, help="folder: keep the transferred layers frozen; train the new classifier only."
-)
-@click.option(
-    "--image-size",
-    type=click.IntRange(8),
-    default=64,
-    show_default=True,
-    help="folder: side of the square input images.",
-)
-@click.option("--classes", help="folder: only these class folders, comma-separated.")
-@click.option("--per-class", type=click.IntRange(1), help="folder: at most N images of each class.")
-@click.option(
-    "--padding",
-    type=click.Choice(["same", "valid"]),
-    default="same",
-    show_default=True,
-    help="segmentation: U-Net padding (training uses same).",
-)
-@click.option(
-    "--base-filters",
-    type=click.IntRange(1),
-    default=16,
-    show_default=True,
-    help="segmentation: filters of U-Net's first level (64 in the paper).",
-)
-@click.option(
-    "--depth",
-    type=click.IntRange(1),
-    default=4,
-    show_default=True,
-    help="segmentation: U-Net poolings (4 in the paper).",
-)
-@click.option(
-    "--loss",
-    type=click.Choice(["bce", "dice", "bce+dice"]),
-    default="bce+dice",
-    show_default=True,
-    help="segmentation: the loss.",
-)
-@click.option(
-    "--border-weight",
-    type=click.FloatRange(0),
-    default=0.0,
-    show_default=True,
-    help="segmentation: w0 of the paper's weight map stressing borders between touching cells (0: off).",
-)
-@click.option(
-    "--tile",
-    type=click.IntRange(32),
-    default=256,
-    show_default=True,
-    help="segmentation: side of the training crops and prediction tiles.",
-)
-@click.option(
-    "--latent-dim",
-    type=click.IntRange(1),
-    default=100,
-    show_default=True,
-    help="generation: size of the generator's noise vector z.",
-)
-def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimizer, seed, augment, out, resume, force, strategy, tensorboard, limit, data_dir, model_args, data, target, time_col, fill, lookback, horizon, test_size, val_size, season, log_scale, difference, base_weights, freeze_base, image_size, classes, per_class, padding, base_filters, depth, loss, border_weight, tile, latent_dim):  # fmt: skip
-    """Train MODEL on TASK; writes best.weights.h5, metrics.json, history.csv/png to --out."""
+@task_options
+def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimizer, seed, augment, out, resume, force, strategy, tensorboard, limit, data_dir, model_args, **chosen):  # fmt: skip
+    """Train MODEL on TASK; writes best.weights.h5, metrics.json, history.csv/png to --out.
+
+    The options after --arg belong to the tasks that name them in their help.
+    """
     import contextlib
+    import dataclasses
     import json
     import pathlib
     import shlex
@@ -182,17 +140,18 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
     from toolkit.tasks import get_task, task_class
 
     toolkit.model_info(model_name)
-    if task_name in ("folder", "segmentation") and data_dir and not data:
-        data, data_dir = data_dir, None  # before --data, these tasks took their folder as --data-dir
-    options = dict(data=data, target=target, time_col=time_col, fill=fill, lookback=lookback, horizon=horizon,
-                   test_size=test_size, val_size=val_size, season=season, log_scale=log_scale, difference=difference,
-                   base_weights=base_weights, freeze_base=freeze_base, image_size=image_size, classes=classes,
-                   per_class=per_class, padding=padding, base_filters=base_filters, depth=depth, loss=loss,
-                   border_weight=border_weight, tile=tile, latent_dim=latent_dim, seed=seed)  # fmt: skip
     cls = task_class(task_name)
+    declared = {field.name for field in dataclasses.fields(cls.Options)}
+    ctx = click.get_current_context()
+    foreign = [name for name in chosen if name not in declared and ctx.get_parameter_source(name).name == "COMMANDLINE"]
+    if foreign:
+        raise click.UsageError(f"{_flag(foreign[0])} is not an option of the {task_name} task")
+    options = cls.Options(**{name: chosen[name] for name in declared})
+    if task_name in ("folder", "segmentation") and data_dir and not options.data:
+        options.data, data_dir = data_dir, None  # before --data, these tasks took their folder as --data-dir
     learning_rate = learning_rate or cls.learning_rate
     try:
-        settings, model_name, task_build = cls.from_options(model_name, data_dir, options)
+        settings, model_name, task_build = cls.settings_for(model_name, options, data_dir, seed)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     task = get_task(task_name, **settings)
@@ -212,7 +171,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
             f" --lr {learning_rate:g} --optimizer {optimizer} --seed {seed} --augment {augment} --strategy {strategy}"
         )
         command += f" --limit {limit}" if limit else ""
-        command += cls.flags(settings, options)
+        command += _option_flags(options)
         command += "".join(f" --arg {shlex.quote(f'{k}={v!r}')}" for k, v in model_args)
         command += f" --out {shlex.quote(str(out))}"
         config = {
@@ -249,6 +208,8 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
+
+
 
 
 def _check_resumed_config(out, config):

@@ -7,11 +7,13 @@ expects (LeNet-5 the 28x28 digit padded to 32x32, MLPs a flat vector, ImageNet-s
 digit resized to at least their smallest input and repeated over 3 channels).
 """
 
+import dataclasses
+
 import numpy as np
 
 from toolkit import hub
 from toolkit.data.mnist import load_mnist
-from toolkit.tasks.task import ClassifierTask
+from toolkit.tasks.task import ClassifierTask, option
 
 LABELS = [str(d) for d in range(10)]
 VALIDATION = 5_000
@@ -27,17 +29,15 @@ class DigitsTask(ClassifierTask):
         "28x28 gray, light ink on black, pixels / 255; MNIST's crop-fit-20x20-centre-by-mass for other images"
     )
 
-    @staticmethod
-    def from_options(model_name, data_dir, o):
-        if o["data"] not in (None, "mnist"):
-            raise ValueError(
-                f"--task digits reads mnist, not {o['data']}; --task folder --data FOLDER trains on others"
-            )
-        return {}, model_name, {}
+    @dataclasses.dataclass
+    class Options:
+        data: str = option(None, "the dataset: MNIST (mnist), the only one this task reads")
 
-    @staticmethod
-    def flags(settings, o):
-        return ""
+    @classmethod
+    def settings_for(cls, model_name, options, data_dir=None, seed=0):
+        if options.data not in (None, "mnist"):
+            raise ValueError(f"the digits task reads mnist, not {options.data}; the folder task trains on other images")
+        return {}, model_name, {}
 
     # -- data --------------------------------------------------------------------------------
     def load(self, split, data_dir=None, limit=None):

@@ -7,6 +7,7 @@ counted; images of any size and mode are converted to RGB, resized so the shorte
 centre-cropped to `image_size`. Class names are kept with the weights.
 """
 
+import dataclasses
 import logging
 import pathlib
 import time
@@ -16,7 +17,7 @@ import numpy as np
 from toolkit import catalog, hub
 from toolkit.data.images import IMAGE_SUFFIXES, ImageError
 from toolkit.data.paths import locate, not_found, portable
-from toolkit.tasks.task import ClassifierTask
+from toolkit.tasks.task import ClassifierTask, option
 
 log = logging.getLogger(__name__)
 
@@ -34,32 +35,31 @@ class FolderTask(ClassifierTask):
         self._cache = {}
         self.skipped = 0
 
-    @staticmethod
-    def from_options(model_name, data_dir, o):
-        """Settings, model name and extra builder arguments from `toolkit fit`'s options."""
-        if not o["data"]:
-            raise ValueError("--task folder needs --data: a folder with one sub-folder of images per class")
+    @dataclasses.dataclass
+    class Options:
+        data: str = option(None, "a folder of <class>/<image>: a path, or a name in the data directory (cifar10)")
+        image_size: int = option(64, "side of the square input images", minimum=8)
+        classes: str = option(None, "only these class folders, comma-separated")
+        per_class: int = option(None, "at most N images of each class", minimum=1)
+        weights: str = option(None, "start from these catalog weights (e.g. resnet50.imagenet)")
+        freeze_base: bool = option(False, "keep the transferred layers frozen; train the new classifier only")
+
+    @classmethod
+    def settings_for(cls, model_name, options, data_dir=None, seed=0):
+        if not options.data:
+            raise ValueError("the folder task needs data: a folder with one sub-folder of images per class")
         preprocessing = "tf"
-        if o["base_weights"]:
-            source = catalog.entry(o["base_weights"])
+        if options.weights:
+            source = catalog.entry(options.weights)
             preprocessing = source.get("task_settings", {}).get("preprocessing", "tf")
             if source["arch"] != model_name:
-                log.warning("%s is a %s; fitting %s", o["base_weights"], source["arch"], source["arch"])
+                log.warning("%s is a %s; fitting %s", options.weights, source["arch"], source["arch"])
                 model_name = source["arch"]
-        settings = dict(data=portable(locate(o["data"], data_dir)), image_size=o["image_size"], preprocessing=preprocessing,
-                        base_weights=o["base_weights"], freeze_base=o["freeze_base"], seed=o["seed"],
-                        per_class=o["per_class"], classes=o["classes"].split(",") if o["classes"] else None)  # fmt: skip
+        options.data = portable(locate(options.data, data_dir))
+        settings = dict(data=options.data, image_size=options.image_size, preprocessing=preprocessing,
+                        base_weights=options.weights, freeze_base=options.freeze_base, seed=seed,
+                        per_class=options.per_class, classes=options.classes.split(",") if options.classes else None)  # fmt: skip
         return settings, model_name, {}
-
-    @staticmethod
-    def flags(settings, o):
-        import shlex
-
-        text = f" --data {shlex.quote(str(settings['data']))} --image-size {o['image_size']}"
-        text += f" --weights {o['base_weights']}" if o["base_weights"] else ""
-        text += " --freeze-base" if o["freeze_base"] else ""
-        text += f" --classes {shlex.quote(o['classes'])}" if o["classes"] else ""
-        return text + (f" --per-class {o['per_class']}" if o["per_class"] else "")
 
     @property
     def labels(self):

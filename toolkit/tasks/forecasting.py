@@ -8,6 +8,7 @@ Metrics: RMSE, MAE, MAPE (over non-zero values) and MASE (scaled by the in-sampl
 seasonal naive forecast, Hyndman & Koehler 2006).
 """
 
+import dataclasses
 import inspect
 import logging
 import pathlib
@@ -17,7 +18,7 @@ import numpy as np
 from toolkit import hub
 from toolkit.data.paths import locate, not_found
 from toolkit.data.series import Scaler, SeriesError, detect_season, read_series, windows
-from toolkit.tasks.task import Task
+from toolkit.tasks.task import Task, option
 
 log = logging.getLogger(__name__)
 
@@ -41,35 +42,28 @@ class ForecastingTask(Task):
         }  # fmt: skip
         self._series = None
 
-    @staticmethod
-    def from_options(model_name, data_dir, o):
-        """Settings, model name and extra builder arguments from `toolkit fit`'s options."""
+    @dataclasses.dataclass
+    class Options:
+        data: str = option(None, "a CSV series: a path, or a path in the data directory (series/airline-passengers.csv)")
+        target: str = option(None, "the column to forecast (guessed when there is one numeric column)")
+        time_col: str = option(None, "the time column (guessed when unambiguous)")
+        fill: str = option("interpolate", "how missing timestamps and values are filled",
+                           choices=("interpolate", "ffill", "drop"))  # fmt: skip
+        lookback: int = option(24, "steps of history in each window", minimum=1)
+        horizon: int = option(1, "steps forecast from each window", minimum=1)
+        test_size: int = option(None, "steps held out at the end (default: the last 20 %)", minimum=1)
+        val_size: int = option(None, "validation steps before the test part", minimum=1)
+        season: int = option(None, "season length in steps (default: detected)", minimum=1)
+        log_scale: bool = option(False, "model the logarithm of a positive series")
+        difference: tuple = option((), "model differences at this lag (once per lag: 1 and 12)", minimum=1, repeat=int)
+
+    @classmethod
+    def settings_for(cls, model_name, options, data_dir=None, seed=0):
         from toolkit.data.paths import portable
 
-        keys = (
-            "target",
-            "time_col",
-            "fill",
-            "lookback",
-            "horizon",
-            "test_size",
-            "val_size",
-            "season",
-            "log_scale",
-            "difference",
-        )
-        return {"data": portable(o["data"], data_dir), **{k: o[k] for k in keys}}, model_name, {}
-
-    @staticmethod
-    def flags(settings, o):
-        """The `toolkit fit` flags that reproduce these settings."""
-        import shlex
-
-        text = f" --data {shlex.quote(str(settings['data']))} --lookback {o['lookback']} --horizon {o['horizon']} --fill {o['fill']}"
-        for key in ("target", "time_col", "test_size", "val_size", "season"):
-            text += f" --{key.replace('_', '-')} {shlex.quote(str(o[key]))}" if o[key] else ""
-        text += " --log-scale" if o["log_scale"] else ""
-        return text + "".join(f" --difference {lag}" for lag in o["difference"])
+        options.data = portable(options.data, data_dir)
+        settings = {field.name: getattr(options, field.name) for field in dataclasses.fields(options)}
+        return settings, model_name, {}
 
     # -- data ------------------------------------------------------------------------------------
     def data_path(self, data_dir=None):

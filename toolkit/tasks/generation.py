@@ -8,6 +8,7 @@ classifier-based Inception Score exp(E[KL(p(y|x) || p(y))]) (at most 10), and cl
 digits against real test digits are the floor.
 """
 
+import dataclasses
 import json
 import pathlib
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from toolkit import catalog, hub
 from toolkit.data.mnist import load_mnist
-from toolkit.tasks.task import Task
+from toolkit.tasks.task import Task, option
 
 JUDGES = ("digits.best", "lenet5.mnist")
 
@@ -34,17 +35,17 @@ class GenerationTask(Task):
         if start_weights:
             self.settings["start_weights"] = start_weights
 
-    @staticmethod
-    def from_options(model_name, data_dir, o):
-        if o["data"] not in (None, "mnist"):
-            raise ValueError(f"--task generation draws digits: it reads mnist, not {o['data']}")
-        settings = {"model": model_name, "latent_dim": o["latent_dim"], "start_weights": o["base_weights"]}
-        return settings, model_name, {}
+    @dataclasses.dataclass
+    class Options:
+        data: str = option(None, "the dataset: MNIST (mnist), the only one this task reads")
+        latent_dim: int = option(100, "size of the generator's noise vector z", minimum=1)
+        weights: str = option(None, "continue from these catalog weights or this .weights.h5 file")
 
-    @staticmethod
-    def flags(settings, o):
-        text = f" --latent-dim {o['latent_dim']}" if o["latent_dim"] != 100 else ""
-        return text + (f" --weights {o['base_weights']}" if o["base_weights"] else "")
+    @classmethod
+    def settings_for(cls, model_name, options, data_dir=None, seed=0):
+        if options.data not in (None, "mnist"):
+            raise ValueError(f"the generation task draws digits: it reads mnist, not {options.data}")
+        return {"model": model_name, "latent_dim": options.latent_dim, "start_weights": options.weights}, model_name, {}
 
     def pixel_range(self):
         """The range of the generator's pixels (the registry's `output_range` of the model)."""

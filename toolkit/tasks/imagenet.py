@@ -27,12 +27,12 @@ class ImageNetTask(ClassifierTask):
         self.settings = {"preprocessing": preprocessing, "size": size, "crop_fraction": crop_fraction}
         self._index = None
 
-    @staticmethod
-    def from_options(model_name, data_dir, o):
-        raise ValueError("ImageNet training is not supported here; fine-tune on your images with --task folder")
+    @classmethod
+    def settings_for(cls, model_name, options, data_dir=None, seed=0):
+        raise ValueError("ImageNet training is not supported here; fine-tune on your images with the folder task")
 
     def datasets(self, model, **options):
-        raise ValueError("ImageNet training is not supported here; fine-tune on your images with the folder task")
+        return self.settings_for(None, None)
 
     @property
     def preprocessing(self):

@@ -7,6 +7,7 @@ paper (identically for image and mask). Prediction tiles any image with mirror p
 512x512 slice and a 1388x1040 micrograph both give a mask of their own size without seams.
 """
 
+import dataclasses
 import hashlib
 
 import numpy as np
@@ -25,7 +26,7 @@ from toolkit.data.masks import (
     pixel_error,
 )
 from toolkit.data.paths import locate, not_found, portable
-from toolkit.tasks.task import Task
+from toolkit.tasks.task import Task, option
 
 LOSSES = ("bce", "dice", "bce+dice")
 
@@ -48,35 +49,36 @@ class SegmentationTask(Task):
         }  # fmt: skip
         self._cache = {}
 
-    @staticmethod
-    def from_options(model_name, data_dir, o):
-        """Settings, model name and extra builder arguments from `toolkit fit`'s options."""
-        if not o["data"]:
-            raise ValueError("--task segmentation needs --data: a folder with image/ and label/ folders, e.g. membrane")
-        if o["padding"] != "same":
-            raise ValueError("training crops need --padding same; the valid-padding network is `toolkit summary unet`")
-        if o["tile"] % 2 ** o["depth"]:
-            raise ValueError(f"--tile must be divisible by 2**depth = {2 ** o['depth']}")
+    @dataclasses.dataclass
+    class Options:
+        data: str = option(None, "a folder of image/ and label/: a path, or a name in the data directory (membrane)")
+        padding: str = option("same", "U-Net padding (training uses same)", choices=("same", "valid"))
+        base_filters: int = option(16, "filters of U-Net's first level (64 in the paper)", minimum=1)
+        depth: int = option(4, "U-Net poolings (4 in the paper)", minimum=1)
+        loss: str = option("bce+dice", "the loss", choices=LOSSES)
+        border_weight: float = option(0.0, "w0 of the paper's weight map stressing borders between touching cells (0: off)",
+                                      minimum=0)  # fmt: skip
+        tile: int = option(256, "side of the training crops and prediction tiles", minimum=32)
+
+    @classmethod
+    def settings_for(cls, model_name, options, data_dir=None, seed=0):
+        if not options.data:
+            raise ValueError("the segmentation task needs data: a folder with image/ and label/ folders, e.g. membrane")
+        if options.padding != "same":
+            raise ValueError("training crops need same padding; the valid-padding network is `toolkit summary unet`")
+        if options.tile % 2**options.depth:
+            raise ValueError(f"the tile must be divisible by 2**depth = {2**options.depth}")
+        options.data = portable(locate(options.data, data_dir))
         settings = dict(
-            data=portable(locate(o["data"], data_dir)),
-            tile=o["tile"],
-            margin=min(32, o["tile"] // 4),  # the context cut from each side of a prediction tile
-            loss=o["loss"],
-            border_weight=o["border_weight"],
-            seed=o["seed"],
+            data=options.data,
+            tile=options.tile,
+            margin=min(32, options.tile // 4),  # the context cut from each side of a prediction tile
+            loss=options.loss,
+            border_weight=options.border_weight,
+            seed=seed,
         )
-        return settings, model_name, {"base_filters": o["base_filters"], "depth": o["depth"]}
+        return settings, model_name, {"base_filters": options.base_filters, "depth": options.depth}
 
-    @staticmethod
-    def flags(settings, o):
-        import shlex
-
-        return (
-            f" --data {shlex.quote(str(settings['data']))} --base-filters {o['base_filters']} --depth {o['depth']}"
-            f" --loss {o['loss']} --border-weight {o['border_weight']:g} --tile {o['tile']}"
-        )
-
-    # -- data ----------------------------------------------------------------------------------------
     def root(self, data_dir=None):
         if not self.settings["data"]:
             raise MaskError("the segmentation task needs a folder of image/ and label/: pass --data FOLDER")

@@ -7,10 +7,22 @@ how to turn outputs into answers (keras-hub's split of backbone and task). `fit`
 """
 
 import abc
+import dataclasses
 import json
 import pathlib
 
 from toolkit import hub
+
+
+def option(default=None, help="", *, choices=None, minimum=None, repeat=None):
+    """A field of a task's `Options`: a choice a user makes when fitting the task, with its help.
+
+    `choices` limits the values, `minimum` bounds a number from below, and `repeat` (a type)
+    makes the option a tuple of such values, given once per value.
+    """
+    return dataclasses.field(
+        default=default, metadata={"help": help, "choices": choices, "minimum": minimum, "repeat": repeat}
+    )
 
 
 class Task(abc.ABC):
@@ -25,6 +37,23 @@ class Task(abc.ABC):
     save_best = True  # False: keep the last epoch (a GAN's losses do not rank its epochs)
     learning_rate = 1e-3  # the default initial learning rate
     settings = {}
+
+    @dataclasses.dataclass
+    class Options:
+        """What a user chooses when fitting this task besides the model and the training run
+        (`toolkit fit` makes one option of each field); none by default."""
+
+    @classmethod
+    def settings_for(cls, model_name, options, data_dir=None, seed=0):
+        """(settings, model name, extra builder arguments) of a run from the user's `options`.
+
+        A task may normalise `options` in place (a dataset's path as it will be recorded), and
+        may change the model (weights of another architecture to start from).
+
+        Raises:
+            ValueError: for options the task cannot train with.
+        """
+        return {}, model_name, {}
 
     # -- the model ---------------------------------------------------------------------------------
     @abc.abstractmethod
