@@ -23,8 +23,10 @@ LAYERS = [
     ("toolkit.tasks", 6),
     ("toolkit.tasks.*", 6),
     ("toolkit.convert", 7),
+    ("toolkit.analysis", 7),
     ("toolkit.runs", 8),
     ("toolkit.reports", 8),
+    ("toolkit.reports.*", 8),
 ]
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import toolkit
-from toolkit.reports import count_macs, layer_table, measure
+from toolkit.analysis import count_macs, layer_table, measure
 
 ALL = toolkit.list_models()
 # a smaller input for the forward pass where the default would be slow on a CPU

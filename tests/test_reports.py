@@ -7,7 +7,9 @@ from click.testing import CliRunner
 
 from cli.main import toolkit as cli
 from tests.conftest import ROOT
-from toolkit.reports import HISTORY, _cifar_ranking_text, _plain_vs_residual_text, _published_gap_text, measure
+from toolkit.analysis import measure
+from toolkit.reports.narrative import _cifar_ranking_text, _plain_vs_residual_text, _published_gap_text
+from toolkit.reports.tables import HISTORY
 
 
 def run(*args):

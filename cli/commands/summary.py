@@ -16,7 +16,7 @@ from cli.output import emit, format_option, frame_rows
 def summary_command(model, input_shape, model_args, fmt):
     """Print MODEL's layers: output size, kernel, stride, activation, weights, biases, total, MACs."""
     import toolkit
-    from toolkit.reports import layer_table
+    from toolkit.analysis import layer_table
 
     toolkit.model_info(model)  # unknown names fail before TensorFlow starts
     kwargs = dict(model_args)

@@ -1,0 +1,57 @@
+"""Reports: tables, figures and reports/README.md, regenerated from the registry and the catalog.
+
+`toolkit report all -o reports/` writes every one of them; the tests compare them with the code.
+"""
+
+from toolkit.reports.figures import plain_and_residual_curves, task_figures
+from toolkit.reports.narrative import reports_readme
+from toolkit.reports.readme import readme_models_table, readme_weights_table, update_readme  # noqa: F401
+from toolkit.reports.tables import (
+    errors_report,
+    forecasting_report,
+    generation_report,
+    history_report,
+    params_report,
+    segmentation_report,
+    write_table,
+)
+
+# -- every report at once ----------------------------------------------------------------------------------
+TABLES = {
+    "params": params_report,
+    "errors": errors_report,
+    "history": history_report,
+    "segmentation": segmentation_report,
+    "generation": generation_report,
+    "forecasting": forecasting_report,
+}
+
+
+def write_all(out_dir, data_dir=None):
+    """Regenerate every table (.csv and .md), every figure and the README of `out_dir`; returns the paths."""
+    import pathlib
+
+    from toolkit import plots
+
+    out = pathlib.Path(out_dir)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    frames, written = {}, []
+    for name, build in TABLES.items():
+        frames[name] = build()
+        for suffix in ("csv", "md"):
+            write_table(frames[name], out / f"{name}.{suffix}")
+            written.append(out / f"{name}.{suffix}")
+    curves = plain_and_residual_curves()
+    figures = {
+        "error_vs_parameters.png": lambda p: plots.error_vs_parameters(frames["history"], p),
+        "error_vs_year.png": lambda p: plots.error_vs_year(frames["history"], p),
+        "plain_vs_residual.png": lambda p: plots.plain_vs_residual(curves, p),
+        "activations.png": plots.activation_functions,
+    }
+    figures |= task_figures(data_dir)
+    for filename, draw in figures.items():
+        draw(out / "figures" / filename)
+        written.append(out / "figures" / filename)
+    (out / "README.md").write_text(reports_readme(frames, curves, sorted(figures)))
+    written.append(out / "README.md")
+    return written

@@ -1,0 +1,62 @@
+"""The reports' figures of shipped weights: the plain and residual curves, a sample grid per
+generator, a forecast per forecaster and an overlay per segmenter."""
+
+import pandas as pd
+
+
+def plain_and_residual_curves():
+    from toolkit import catalog
+
+    catalog = catalog.load_catalog()
+    # each run's per-epoch accuracies, with the weight decay it was trained with (part of its budget)
+    return {arch: {**item["history"], "weight_decay": item["recipe"].get("hyperparameters", {}).get("weight_decay")}
+            for arch in ("plain20", "plain56", "resnet20", "resnet56")
+            if "history" in (item := catalog.get(f"{arch}.cifar10", {}))}  # fmt: skip
+
+
+def task_figures(data_dir):
+    """A sample grid per generator, a forecast plot per forecaster, an overlay per segmenter."""
+    from toolkit import catalog
+
+    figures = {}
+    for weights_id, item in catalog.load_catalog().items():
+        if item.get("url"):
+            continue
+        if item["task"] == "generation":
+            figures[f"samples-{weights_id}.png"] = lambda p, w=weights_id: _sample_grid(w, p)
+        elif item["task"] == "forecasting":
+            figures[f"forecast-{weights_id}.png"] = lambda p, w=weights_id: _forecast_plot(w, p, data_dir)
+        elif item["task"] == "segmentation":
+            figures[f"overlay-{weights_id}.png"] = lambda p, w=weights_id: _overlay(w, p, data_dir)
+    return figures
+
+
+def _sample_grid(weights_id, path):
+    from toolkit import hub, tasks
+    from toolkit.tasks.generation import save_grid
+
+    task, model = tasks.task_for(weights_id), hub.load_pretrained(weights_id)
+    digits = [d for d in range(10) for _ in range(4)] if task.conditional else None
+    codes = [k % model.codes for k in range(40)] if model.codes else None  # a column per code
+    images = task.sample(model.sampler, 40, seed=0, digits=digits, codes=codes)
+    save_grid(images, path, columns=model.codes or (10 if digits else 8))
+
+
+def _forecast_plot(weights_id, path, data_dir):
+    from toolkit import hub, plots, tasks
+
+    task, model = tasks.task_for(weights_id), hub.load_pretrained(weights_id)
+    times, values, lower, upper = task.future(model, 12, data_dir)  # reads and caches the series
+    future = pd.DataFrame({"time": times, "forecast": values, "lower": lower, "upper": upper})
+    plots.forecast_figure(task, model, future, path)
+
+
+def _overlay(weights_id, path, data_dir):
+    from PIL import Image
+
+    from toolkit import hub, plots, tasks
+
+    task, model = tasks.task_for(weights_id), hub.load_pretrained(weights_id)
+    images, _ = task.split(data_dir, "validation")
+    image = images[0]
+    Image.fromarray(plots.overlay(image, task.predict_map(model, image) >= 0.5)).save(path)

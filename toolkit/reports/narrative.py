@@ -1,0 +1,212 @@
+"""reports/README.md: the history of the networks, told by the measured tables and figures.
+
+The fixed text is the template `README.template.md` beside this module; the sentences that depend
+on the numbers (rankings, gaps to the papers, fairness warnings) are computed here.
+"""
+
+import math
+import pathlib
+import re
+import string
+
+import pandas as pd
+
+
+def _markdown(frame, columns=None, percent=(), digits=3):
+    """A Markdown table of `columns`, errors in `percent` as percentages, blanks for missing values."""
+    frame = frame[list(columns)] if columns else frame
+
+    def show(value, column):
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return ""
+        if column in percent:
+            return f"{value:.2%}"
+        if isinstance(value, float):
+            return f"{value:.{digits}g}" if abs(value) < 1000 else f"{value:,.0f}"
+        if isinstance(value, int) and not isinstance(value, bool) and column != "year":
+            return f"{value:,}"
+        return str(value)
+
+    shown = pd.DataFrame({column: [show(v, column) for v in frame[column].tolist()] for column in frame.columns})
+    return shown.to_markdown(index=False) if len(shown) else "(none yet)"
+
+
+def _plain_vs_residual_text(curves):
+    """What the plain-vs-residual curves show, in words computed from them.
+
+    Two runs had the same budget when they got the same number of epochs and the same weight decay.
+    """
+    final = {name: (1 - h["accuracy"][-1], 1 - h["val_accuracy"][-1], len(h["accuracy"])) for name, h in curves.items()}
+    decay = {name: h.get("weight_decay") for name, h in curves.items()}
+    lines = [f"- `{name}`: training error {train:.1%}, validation error {val:.1%} after {epochs} epochs"
+             for name, (train, val, epochs) in sorted(final.items())]  # fmt: skip
+    for kind, shallow, deep, paper in (
+        ("plain", "plain20", "plain56", "higher"),
+        ("residual", "resnet20", "resnet56", "lower"),
+    ):
+        if {shallow, deep} <= set(final):
+            measured = "higher" if final[deep][0] > final[shallow][0] else "lower"
+            lines.append(
+                f"- The deeper {kind} net has {measured} training error than the shallower one"
+                + (", as in the paper's Figure 6." if measured == paper else ", unlike the paper's Figure 6.")
+            )
+    for depth in (20, 56):
+        plain, residual = f"plain{depth}", f"resnet{depth}"
+        if {plain, residual} <= set(final) and (final[plain][2], decay[plain]) == (final[residual][2], decay[residual]):
+            (p_train, p_val, epochs), (r_train, r_val, _) = final[plain], final[residual]
+            lines.append(
+                f"- Same depth, same budget ({epochs} epochs each): the shortcuts take training error from"
+                f" {p_train:.1%} (`{plain}`) to {r_train:.1%} (`{residual}`) and validation error from {p_val:.1%}"
+                f" to {r_val:.1%}."
+            )
+    if {"plain20", "plain56", "resnet20", "resnet56"} <= set(final):
+        epochs = {name: e for name, (_, _, e) in final.items()}
+        for what, values in (("number of epochs", epochs), ("weight decay", decay)):
+            if len(set(values.values())) > 1:
+                lines.append(
+                    f"- Caution: these runs did not get the same {what} ("
+                    + ", ".join(f"{n} {v:g}" for n, v in sorted(values.items()))
+                    + "), so the comparison is not yet a fair one."
+                )
+    return "\n".join(lines)
+
+
+def _cifar_ranking_text(cifar):
+    """Where the measured CIFAR-10 errors break the historical order (plain nets left out), and
+    whether the training budget, the computation per image or the test set's sampling error explains it.
+
+    The same epochs are not the same computation: a newer net that does at most half the older one's
+    multiply-adds per image got less of it.
+
+    The sampling error is that of a two-proportion test: a gap under two standard errors of the
+    difference of two error rates, each measured on its test images, is not significant.
+    """
+    named = cifar.drop(columns=["model"], errors="ignore")  # the ImageNet model; the CIFAR-10 one replaces it
+    named = named.rename(columns={"CIFAR-10 model": "model", "CIFAR-10 test error": "error",
+                                  "CIFAR-10 test images": "images", "CIFAR-10 MACs": "macs"})  # fmt: skip
+    rows = [r for r in named.to_dict("records") if not r["model"].startswith("plain")]
+    lines = []
+    for later in rows:
+        for earlier in rows:
+            if earlier["year"] < later["year"] and earlier["error"] < later["error"]:
+                reasons = ["it trained for fewer epochs"] if later["epochs"] < earlier["epochs"] else []
+                if later.get("weight decay", 0) < earlier.get("weight decay", 0):
+                    reasons.append("it was trained with less weight decay")
+                if later.get("macs") and 2 * later["macs"] <= earlier["macs"]:
+                    reasons.append(f"it does {later['macs'] / earlier['macs']:.0%} of the older net's multiply-adds per"
+                                   f" image ({later['macs'] / 1e6:.0f} M against {earlier['macs'] / 1e6:.0f} M), so the"
+                                   " same epochs gave it less computation")  # fmt: skip
+                gap = later["error"] - earlier["error"]
+                noise = 2 * sum(r["error"] * (1 - r["error"]) / r["images"] for r in (later, earlier)) ** 0.5
+                if gap < noise:
+                    reasons.append(f"its gap of {100 * gap:.2f} points is under two standard errors"
+                                   f" ({100 * noise:.2f} points), so not significant")  # fmt: skip
+                unexplained = (
+                    "explained neither by the budget, the computation per image nor the test set's sampling error"
+                )
+                reason = " and ".join(reasons) or unexplained
+                lines.append(
+                    f"- `{later['model']}` ({later['year']}, {later['error']:.2%} after {later['epochs']} epochs) is"
+                    f" worse than the older `{earlier['model']}` ({earlier['year']}, {earlier['error']:.2%} after"
+                    f" {earlier['epochs']} epochs): {reason}."
+                )
+    if not lines:
+        return "Every family ranks as the history suggests: each newer network has a lower test error."
+    return "Out of the historical order:\n\n" + "\n".join(lines)
+
+
+def _published_gap_text(cifar, longer=None):
+    """How far each measured CIFAR-10 error is from its paper's, beside the two runs' epochs.
+
+    `longer` maps a model to the `(id, catalog entry)` pairs of its runs beyond the shared budget
+    (`arch.cifar10_<tag>`), whose errors are set beside the others.
+    """
+    published = cifar.dropna(subset=["CIFAR-10 published test error", "CIFAR-10 test error"])
+    lines = []
+    for r in published.to_dict("records"):
+        line = (f"- `{r['CIFAR-10 model']}`: {r['CIFAR-10 test error']:.2%} after {r['epochs']} epochs, against the"
+                f" paper's {r['CIFAR-10 published test error']:.2%} after about {r['CIFAR-10 published epochs']:.0f}"
+                f" ({r['epochs'] / r['CIFAR-10 published epochs']:.0%} of its epochs)")  # fmt: skip
+        for weights_id, item in (longer or {}).get(r["CIFAR-10 model"], []):
+            line += "; " + _longer_run_text(weights_id, item)
+        lines.append(line + ".")
+    return "Against the published errors, measured on the original images:\n\n" + "\n".join(lines) if lines else ""
+
+
+def _longer_run_text(weights_id, item):
+    """A run beyond the shared budget: the same recipe for longer, or a second run of shipped weights."""
+    (metrics,) = item["metrics"].values()
+    recipe = item["recipe"]
+    if not recipe.get("starts_from"):
+        return f"the same recipe run for {recipe['epochs']} epochs (`{weights_id}`) reaches {metrics['error']:.2%}"
+    start = re.search(r"--start-weights (\S+)", recipe["command"])
+    more = recipe["epochs"] - sum(earlier["epochs"] for earlier in recipe["starts_from"])
+    settings = recipe["hyperparameters"]
+    soup = f"; {settings['soup']}" if "soup" in settings else ""
+    return (f"`{weights_id}`, {more} more epochs from {f'`{start[1]}`' if start else 'earlier weights'}"
+            f" ({settings['augment']}; {settings['training_images']:,} training images{soup}),"
+            f" reaches {metrics['error']:.2%}")  # fmt: skip
+
+
+def reports_readme(frames, curves, figures):
+    """reports/README.md: the template filled with the measured tables, figures and the sentences
+    computed from them."""
+    from toolkit import catalog
+
+    history, errors = frames["history"], frames["errors"]
+    digits = errors[errors["task"] == "digits"]
+    cifar = history.dropna(subset=["CIFAR-10 test error"])
+    imagenet_columns = ["year", "network", "developers", "ILSVRC place", "ILSVRC top-5 error (challenge entry)",
+                        "top-5 error (single model, published)", "published parameters", "model", "input",
+                        "parameters", "MACs"]  # fmt: skip
+    cifar_columns = ["year", "network", "CIFAR-10 model", "CIFAR-10 parameters", "CIFAR-10 MACs", "CIFAR-10 test error",
+                     "CIFAR-10 training error", "CIFAR-10 published test error", "epochs", "weight decay",
+                     "training seconds per epoch", "training machine", "inference images/s (CPU)"]  # fmt: skip
+    entries = catalog.load_catalog()
+
+    def pictures(prefix):
+        return "\n".join(f"![{f}](figures/{f})" for f in figures if f.startswith(prefix))
+
+    infogan_note = "\n\nInfoGAN's grid has one column per learned code (code 0 first, left to right)."
+    template = string.Template((pathlib.Path(__file__).parent / "README.template.md").read_text())
+    text = template.substitute(
+        digits_table=_markdown(digits, ["weights", "model", "error", "parameters", "epochs"], PERCENT),
+        imagenet_table=_markdown(history.dropna(subset=["model"]), imagenet_columns, PERCENT),
+        cifar_table=_markdown(cifar, cifar_columns, PERCENT),
+        cifar_notes=_cifar_notes(history, cifar, entries),
+        plain_vs_residual=_plain_vs_residual_text(curves),
+        segmentation_table=_markdown(frames["segmentation"], percent=()),
+        overlays=pictures("overlay-"),
+        averaged=", ".join(f"`{k}`" for k, v in entries.items() if v.get("build", {}).get("ema")) or "none",
+        generation_table=_markdown(frames["generation"]),
+        samples=pictures("samples-") + (infogan_note if any(f.startswith("samples-infogan") for f in figures) else ""),
+        forecasting_table=_markdown(frames["forecasting"]),
+        forecasts=pictures("forecast-"),
+    )
+    return re.sub(r"\n{3,}", "\n\n", text)  # a part that is empty leaves no gap
+
+
+PERCENT = ("ILSVRC top-5 error (challenge entry)", "top-5 error (single model, published)", "CIFAR-10 test error",
+           "CIFAR-10 training error", "CIFAR-10 published test error", "error")  # fmt: skip
+
+
+def _cifar_notes(history, cifar, entries):
+    """The sentences under the CIFAR-10 table: the ranking, the gaps to the papers, and what makes
+    the comparison not yet fair, each a paragraph."""
+    missing = history[history["CIFAR-10 model"].notna() & history["CIFAR-10 test error"].isna()]
+    epochs = sorted(set(cifar["epochs"].dropna().astype(int)))
+    decays = sorted(set(cifar["weight decay"].dropna()))
+    longer = {}
+    for weights_id, item in sorted(entries.items(), key=lambda pair: len(pair[1]["recipe"].get("starts_from", []))):
+        if weights_id.startswith(f"{item['arch']}.cifar10_"):
+            longer.setdefault(item["arch"], []).append((weights_id, item))
+    notes = [_cifar_ranking_text(cifar), _published_gap_text(cifar, longer)]
+    if len(epochs) > 1:
+        notes.append(f"Not yet a fair comparison: the runs got different numbers of epochs ({', '.join(map(str, epochs))})"
+                     "; the table says how many each got and on which machine.")  # fmt: skip
+    if len(decays) > 1:
+        notes.append(f"Not yet a fair comparison: the runs had different weight decays ({', '.join(map('{:g}'.format, decays))})"
+                     "; the table says which each had.")  # fmt: skip
+    if len(missing):
+        notes.append("Not trained yet: " + ", ".join(f"`{m}`" for m in missing["CIFAR-10 model"]) + ".")
+    return "\n\n".join(note for note in notes if note)
