@@ -10,6 +10,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from tests.conftest import ROOT
 
@@ -91,7 +92,7 @@ def test_seconds_per_epoch_are_those_of_the_machine_named():
 
 
 def test_machines_that_share_a_name_are_told_apart_by_their_vector_unit():
-    from toolkit.pretrained import describe_machine, vector_extension
+    from toolkit.machine import describe_machine, vector_extension
 
     assert vector_extension("fpu sse2 avx avx2 avx512f avx512_bf16".split()) == " (AVX-512)"
     assert vector_extension("fpu sse2 avx avx2".split()) == " (AVX2)"
@@ -127,6 +128,7 @@ def start_and_stop_a_worker(tmp_path, *options):
     return command, env, stopped_at
 
 
+@pytest.mark.slow
 def test_a_second_run_of_shipped_weights_on_all_training_images(tmp_path):
     """`--start-weights` starts from a catalog entry (recorded, for the catalog's `starts_from`);
     `--all-training-images` holds none out and keeps the last epoch."""
@@ -152,6 +154,7 @@ def test_a_second_run_of_shipped_weights_on_all_training_images(tmp_path):
         np.testing.assert_allclose(after, before, atol=1e-6)  # a learning rate of 1e-9 leaves the start as it was
 
 
+@pytest.mark.slow
 def test_a_stopped_run_resumes_where_it_stopped(tmp_path):
     """Kill a worker after its first epoch; `--resume` finishes the run with one history."""
     command, env, stopped_at = start_and_stop_a_worker(tmp_path)

@@ -59,6 +59,7 @@ def test_perceptron_rule_fails_on_xor():
     # (b < 0, w1 + b >= 0, w2 + b >= 0 imply w1 + w2 + b >= -b > 0, but XOR(1,1) needs < 0).
 
 
+@pytest.mark.slow
 def test_mlp_learns_xor_by_backpropagation():
     keras.utils.set_random_seed(0)
     model = toolkit.build_model("mlp", hidden_units=(4,), activation="tanh")

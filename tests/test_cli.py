@@ -130,6 +130,7 @@ def test_report_readme_needs_its_markers(tmp_path):
     assert readme.read_text() == "# notes\n"
 
 
+@pytest.mark.slow
 def test_reports_print_in_the_cli_formats(tmp_path):
     result = run("report", "params", "lenet5", "--format", "json")
     assert result.exit_code == 0 and json.loads(result.output)[0]["parameters"] == 61_706
@@ -146,6 +147,7 @@ def test_tables_print_counts_as_integers_and_rates_with_four_decimals():
     assert first.split() == ["10,000", "0.1570", "0.28"] and second.split() == ["0.1000", "9.84"]
 
 
+@pytest.mark.slow
 def test_committed_params_report_and_readme_match_the_code():
     from toolkit.reports import params_report, readme_models_table, readme_weights_table
 

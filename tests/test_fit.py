@@ -78,6 +78,7 @@ def _weights(path):
     return arrays
 
 
+@pytest.mark.slow
 def test_same_seed_same_weights(data_dir, tmp_path):
     for name in ("a", "b"):
         assert fit(tmp_path / name, "--epochs", "1", "--seed", "7", "--augment", "affine").exit_code == 0
@@ -90,6 +91,7 @@ def test_same_seed_same_weights(data_dir, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_killed_fit_resumes_from_its_last_epoch(data_dir, tmp_path):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "cli.main", "fit", "--model", "mlp", "--limit", "3000", "--batch-size", "32"]
@@ -117,6 +119,7 @@ def test_killed_fit_resumes_from_its_last_epoch(data_dir, tmp_path):
     assert (out / "metrics.json").exists()
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_on_two_cpu_devices(data_dir, tmp_path):
     code = (
         "import tensorflow as tf\n"

@@ -16,6 +16,7 @@ def fit(*args):
     return CliRunner().invoke(cli, ["fit", "--task", "folder", *map(str, args)])
 
 
+@pytest.mark.slow
 def test_learns_cifar10_classes_well_above_chance(data_dir, tmp_path):
     out = tmp_path / "run"
     result = fit("--data", "cifar10", "--data-dir", data_dir, "--classes", "airplane,frog,truck", "--per-class", "300",
@@ -32,6 +33,7 @@ def test_learns_cifar10_classes_well_above_chance(data_dir, tmp_path):
     assert result["accuracy"] >= 0.5, result  # chance is 1/3
 
 
+@pytest.mark.slow
 def test_learns_tiny_imagenet_photos_above_chance(data_dir, tmp_path):
     out = tmp_path / "run"
     result = fit("--data-dir", data_dir / "imagenet" / "tiny-val", "--classes", "n01443537,n02123045,n03089624",

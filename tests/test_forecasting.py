@@ -125,6 +125,7 @@ def test_forecasters_are_shipped():
 
 
 @pytest.mark.parametrize("weights_id", FORECASTERS)
+@pytest.mark.slow
 def test_shipped_forecasters_beat_seasonal_naive(shipped_result, weights_id):
     scores = shipped_result(weights_id)["scores"]
     naive = [v["mase"] for k, v in scores.items() if k.startswith("seasonal naive") or k == "naive"]

@@ -26,6 +26,7 @@ def test_quality_measures_by_hand():
 
 
 @pytest.mark.parametrize("model", ["dcgan", "cdcgan", "gan_mlp", "infogan"])
+@pytest.mark.slow
 def test_one_short_epoch_writes_sample_grids(data_dir, tmp_path, model):
     out = tmp_path / model
     args = ["fit", "--model", model, "--task", "generation", "--epochs", "1", "--limit", "512"]
@@ -92,6 +93,7 @@ def test_another_latent_size_trains_and_samples(data_dir, tmp_path, option):
     assert result.exit_code == 0 and (tmp_path / "grid.png").exists(), result.output
 
 
+@pytest.mark.slow
 def test_training_continues_from_weights(data_dir, tmp_path):
     import toolkit
 
@@ -187,6 +189,7 @@ print("ok")
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+@pytest.mark.slow
 def test_r1_penalty(backend):
     """With r1=gamma the discriminator also minimises gamma/2 * E|grad_x D(x)|^2 on real images:
     for a linear discriminator that is gamma/2 * |w|^2, on both trainers."""
@@ -235,6 +238,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow
 def test_gan_trains_on_jax(data_dir, tmp_path):
     """The GPU machine's backend: the same step, written statelessly, keeps both optimizers, the
     batch-norm statistics and the moving average; `toolkit fit` runs without TensorFlow; the
@@ -266,6 +270,7 @@ GENERATORS = sorted(k for k, v in catalog.load_catalog().items() if v["task"] ==
 
 
 @pytest.mark.parametrize("weights_id", GENERATORS)
+@pytest.mark.slow
 def test_shipped_quality_is_recomputed(shipped_result, weights_id):
     recorded = catalog.entry(weights_id)["metrics"]["mnist/generated"]
     result = shipped_result(weights_id)
@@ -281,6 +286,7 @@ def test_shipped_quality_is_recomputed(shipped_result, weights_id):
         assert result["coverage"][digit] == pytest.approx(share, abs=1e-3), digit
 
 
+@pytest.mark.slow
 def test_recorded_floor_is_recomputed(data_dir):
     """The real-digit floor every generator entry records (and the report shows) comes back."""
     floors = [v for k in GENERATORS for key, v in catalog.entry(k).items() if key.startswith("floor")]
@@ -372,6 +378,7 @@ def test_infogan_meets_both_targets():
     assert recorded["inception_score"] > max(other["inception_score"] for other in others)
 
 
+@pytest.mark.slow
 def test_infogan_codes_found_every_digit_without_labels():
     """As docs/generation.md says: each of the 20 codes draws mostly one digit, and every digit has two codes."""
     task, model = GenerationTask(model="infogan"), hub.load_pretrained("infogan.mnist")

@@ -8,6 +8,7 @@ import toolkit
 
 
 @pytest.mark.parametrize("ours, theirs", [("vgg16", "VGG16"), ("vgg19", "VGG19"), ("resnet50", "ResNet50")])
+@pytest.mark.slow
 def test_keras_applications_weights_load_and_agree(tmp_path, ours, theirs):
     reference = getattr(keras.applications, theirs)(weights=None)
     x = np.random.default_rng(1).uniform(0, 255, size=(2, 224, 224, 3)).astype("float32")

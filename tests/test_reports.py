@@ -3,6 +3,7 @@
 import filecmp
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from cli.main import toolkit as cli
@@ -16,6 +17,7 @@ def run(*args):
     return CliRunner().invoke(cli, list(map(str, args)))
 
 
+@pytest.mark.slow
 def test_report_all_regenerates_the_committed_reports(data_dir, tmp_path):
     out = tmp_path / "reports"
     result = run("report", "all", "-o", out, "--data-dir", data_dir)
@@ -202,6 +204,7 @@ def test_the_resnet20_soup_meets_the_10_percent_target():
     assert soup["metrics"]["cifar10/test"]["error"] == min(errors) <= 0.10
 
 
+@pytest.mark.slow
 def test_the_shipped_cifar10_nets_show_the_resnet_papers_finding():
     """As docs/cifar10.md says: all nine families share one budget, and with it the deeper plain net ends
     with higher training and test error than the shallower one, and the deeper residual net with

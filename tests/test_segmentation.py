@@ -206,6 +206,7 @@ def test_predict_writes_masks_of_the_input_size(data_dir, tmp_path):
     assert result.exit_code == 1 and "--force" in result.output
 
 
+@pytest.mark.slow
 def test_a_short_fit_predicts_and_evaluates_from_its_run_folder(data_dir, tmp_path):
     run = tmp_path / "run"
     args = ["fit", "--model", "unet", "--task", "segmentation", "--data", "membrane", "--data-dir", str(data_dir)]

@@ -40,6 +40,7 @@ def test_description_states_the_recipe(weights_id):
 
 
 @pytest.mark.parametrize("weights_id", sorted(CATALOG))
+@pytest.mark.slow
 def test_entry_test_error_is_recomputed(shipped_result, weights_id):
     result = shipped_result(weights_id)
     summary = tasks.task_for(weights_id).summary(result)
@@ -129,6 +130,7 @@ def test_publish_refuses_what_is_not_a_finished_run(tmp_path):
     assert result.exit_code == 1 and "holds an unfinished run (no metrics.json)" in result.output
 
 
+@pytest.mark.slow
 def test_weights_cli():
     result = CliRunner().invoke(toolkit, ["weights", "list", "--format", "json"])
     assert result.exit_code == 0, result.output

@@ -20,10 +20,10 @@ def list_(pattern, task, fmt):
     id, model, task, parameters, test metrics, file size."""
     from toolkit import catalog
 
-    catalog = catalog.load_catalog()
+    entries = catalog.load_catalog()
     rows = []
     for weights_id in catalog.list_weights(pattern, task=task):
-        item = catalog[weights_id]
+        item = entries[weights_id]
         (split, metrics), *_ = item["metrics"].items() or [("", {})]
         rows.append(
             {

@@ -7,11 +7,11 @@ import pandas as pd
 def plain_and_residual_curves():
     from toolkit import catalog
 
-    catalog = catalog.load_catalog()
+    entries = catalog.load_catalog()
     # each run's per-epoch accuracies, with the weight decay it was trained with (part of its budget)
     return {arch: {**item["history"], "weight_decay": item["recipe"].get("hyperparameters", {}).get("weight_decay")}
             for arch in ("plain20", "plain56", "resnet20", "resnet56")
-            if "history" in (item := catalog.get(f"{arch}.cifar10", {}))}  # fmt: skip
+            if "history" in (item := entries.get(f"{arch}.cifar10", {}))}  # fmt: skip
 
 
 def task_figures(data_dir):

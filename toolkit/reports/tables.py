@@ -148,7 +148,7 @@ def history_report():
 
     params = params_report([imagenet_arch for _, imagenet_arch, _ in HISTORY if imagenet_arch])
     measured = params.set_index("model")
-    catalog = catalog.load_catalog()
+    entries = catalog.load_catalog()
     rows = []
     for network, imagenet_arch, cifar_arch in HISTORY:
         info = hub.model_info(imagenet_arch or cifar_arch)
@@ -168,7 +168,7 @@ def history_report():
                 "parameters": measured.loc[imagenet_arch, "parameters"],
                 "MACs": measured.loc[imagenet_arch, "MACs"],
             }
-        cifar = catalog.get(f"{cifar_arch}.cifar10")
+        cifar = entries.get(f"{cifar_arch}.cifar10")
         cifar_info = hub.model_info(cifar_arch) if cifar_arch else None
         row |= {
             "CIFAR-10 model": cifar_arch,
