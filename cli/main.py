@@ -51,8 +51,9 @@ class LazyGroup(click.Group):
         except Exception as error:  # the CLI boundary: domain errors become one line
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise click.ClickException(message) from None
+            from cli.output import error_line
+
+            raise click.ClickException(error_line(error)) from None
 
 
 @contextlib.contextmanager

@@ -86,3 +86,10 @@ def claim_outputs(*paths, force=False):
             raise click.ClickException(f"{path} exists; pass --force to overwrite it.")
     for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def error_line(error):
+    """An error in one line; where the library names the setting it is about, with its option."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    setting = getattr(error, "setting", None)
+    return f"{text} (--{setting.replace('_', '-')})" if setting else text

@@ -64,7 +64,9 @@ def test_a_soup_is_the_mean_of_its_runs_as_a_run_folder(tmp_path):
         model.save_weights(str(run / "best.weights.h5"))
         command = f"python benchmarks/cifar10.py --models lenet5 --epochs 2 --seed {seed} --lr 0.02"
         recipe = {"learning_rate": 0.02}
-        (run / "config.json").write_text(json.dumps({"model": "lenet5", "command": command, "hyperparameters": recipe}))
+        config = {"model": "lenet5", "command": command, "hyperparameters": recipe, "build": cifar10.BUILD_ARGS,
+                  "task_settings": {**cifar10.TASK_SETTINGS, "class_names": list("abcdefghij")}}  # fmt: skip
+        (run / "config.json").write_text(json.dumps(config))
         (run / "history.csv").write_text(f"epoch,accuracy,val_accuracy\n0,0.{seed},NA\n1,0.{seed + 1},NA\n")
         metrics = {"epochs": 2, "seconds": 10 * seed, "epoch_seconds": [9, seed], "epoch_machines": ["m", "m"],
                    "machine": "m", "concurrent_runs": 2}  # fmt: skip
@@ -77,11 +79,12 @@ def test_a_soup_is_the_mean_of_its_runs_as_a_run_folder(tmp_path):
     config = json.loads((soup / "config.json").read_text())
     assert config["command"].endswith("--epochs 2 --seeds 3,5 --lr 0.02")
     assert config["hyperparameters"] == {"learning_rate": 0.02, "soup": "the mean of the weights of 2 runs, seeds 3, 5"}
-    from toolkit import runs
+    from toolkit import hub, runs
 
     assert runs.history(soup / "history.csv") == {"accuracy": [0.4, 0.5]}
     metrics = json.loads((soup / "metrics.json").read_text())
     assert (metrics["seconds"], metrics["seconds_per_epoch"], metrics["epochs_timed"], metrics["runs"]) == (80, 4, 2, 2)
+    assert hub.load_pretrained(str(soup)).count_params() == model.count_params()  # its entry.json loads it
 
 
 def test_seconds_per_epoch_are_those_of_the_machine_named():

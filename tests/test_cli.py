@@ -43,7 +43,7 @@ def test_an_error_is_one_line_without_tensorflow_noise():
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.stdout.split() == ["True", "1"]
-    assert done.stderr.splitlines() == ["Error: dcgan is not conditional; --digit needs cdcgan weights"]
+    assert done.stderr.splitlines() == ["Error: dcgan is not conditional; drawing a given digit needs cdcgan weights (--digit)"]
 
 
 def test_models_formats():

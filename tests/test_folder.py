@@ -112,7 +112,7 @@ def test_folder_needs_its_data(tmp_path):
     assert result.exit_code == 1 and result.output == f"Error: {tmp_path / 'no-such-photos'}: no such folder\n"
     result = CliRunner().invoke(cli, ["evaluate", "--weights", "resnet20.cifar10", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1 and result.output == (
-        f"Error: cifar10: no such folder here or in the data directory {tmp_path} (set $TOOLKIT_DATA or pass --data-dir)\n"
+        f"Error: cifar10: no such folder here or in the data directory {tmp_path}; set $TOOLKIT_DATA or give another data directory (--data-dir)\n"
     )
 
 

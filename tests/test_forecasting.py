@@ -52,7 +52,7 @@ def test_gaps_are_reported_and_filled(tmp_path):
     assert series.frame["value"].tolist() == [1, 2, 3, 4, 5, 6]
     assert read_series(write(tmp_path, text), fill="ffill").frame["value"].tolist() == [1, 2, 2, 4, 4, 6]
     assert read_series(write(tmp_path, text), fill="drop").frame["value"].tolist() == [1, 2, 4, 6]
-    with pytest.raises(SeriesError, match="choose --fill"):
+    with pytest.raises(SeriesError, match="choose how to fill them"):
         read_series(write(tmp_path, text), fill=None)
 
 
@@ -62,7 +62,7 @@ def test_gaps_are_reported_and_filled(tmp_path):
         ("date,name\n2020-01-01,a\n2020-01-02,b\n2020-01-03,c\n", {}, "no numeric column"),
         ("date,v\nsoon,1\nlater,2\nnever,3\n", {}, "cannot be parsed as dates"),
         ("date,v\n2020-01-01,5\n2020-01-02,5\n2020-01-03,5\n", {}, "constant"),
-        ("date,a,b\n2020-01-01,1,2\n2020-01-02,2,3\n2020-01-03,4,5\n", {}, "choose one with --target"),
+        ("date,a,b\n2020-01-01,1,2\n2020-01-02,2,3\n2020-01-03,4,5\n", {}, "choose one as the target"),
         ("date,a\n2020-01-01,1\n2020-01-02,2\n2020-01-03,4\n", {"target": "z"}, "no column 'z'"),
     ],
 )
@@ -183,7 +183,7 @@ def test_forecast_refuses_a_series_unlike_the_training_one(data_dir, tmp_path):
     values[30] = 0  # lstm.airline forecasts logarithms
     monthly = write(tmp_path, "Month,Passengers\n" + "".join(f"{m},{v}\n" for m, v in zip(months, values)))
     result = CliRunner().invoke(toolkit, ["forecast", str(monthly), "--weights", "lstm.airline"])
-    assert result.exit_code == 1 and "--log-scale needs a series of positive values" in result.output
+    assert result.exit_code == 1 and "a log scale needs a series of positive values (--log-scale)" in result.output
     values[30] = 100  # five years are enough to go on from, though too few to train on
     monthly.write_text("Month,Passengers\n" + "".join(f"{m},{v}\n" for m, v in zip(months, values)))
     result = CliRunner().invoke(toolkit, ["forecast", str(monthly), "--weights", "lstm.airline"])

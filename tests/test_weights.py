@@ -25,7 +25,7 @@ def test_entry_file_hash_and_parameters(weights_id):
     assert command.startswith("toolkit fit ") or "python benchmarks/" in command
     assert "--seed" in command
     if "benchmarks/cifar10.py" in command:  # its default weight decay changed once: each command names its own
-        assert f" --weight-decay {item['recipe']['recipe']['weight_decay']:g}" in command
+        assert f" --weight-decay {item['recipe']['hyperparameters']['weight_decay']:g}" in command
 
 
 @pytest.mark.parametrize("weights_id", sorted(CATALOG))

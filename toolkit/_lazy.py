@@ -22,3 +22,4 @@ class LazyModule(types.ModuleType):
 keras = LazyModule("keras")
 ops = LazyModule("keras.ops")
 np = LazyModule("numpy")
+pd = LazyModule("pandas")

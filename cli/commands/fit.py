@@ -153,13 +153,15 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
     try:
         settings, model_name, task_build = cls.settings_for(model_name, options, data_dir, seed)
     except ValueError as error:
-        raise click.UsageError(str(error)) from None
+        from cli.output import error_line
+
+        raise click.UsageError(error_line(error)) from None
     task = get_task(task_name, **settings)
     out = out or f"runs/{model_name}-{task_name}"
-    from toolkit.tasks.training import make_strategy, prepare_out, run_fit, seed_everything
+    from toolkit.tasks.training import make_strategy, run_fit, seed_everything
 
     new_folders = [folder for folder in (pathlib.Path(out), *pathlib.Path(out).parents) if not folder.exists()]
-    out = prepare_out(out, resume=resume, force=force)
+    out = _prepare_out(out, resume=resume, force=force)
     try:
         seed_everything(seed)
         import keras
@@ -210,6 +212,32 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
         raise
 
 
+
+
+def _prepare_out(out, *, resume, force):
+    """Create the run folder; never overwrite a finished run without `force`.
+
+    A folder holding an unfinished run (a backup) is resumed; `resume=True` demands one. A finished
+    run keeps no backup to go on from, so resuming it is refused rather than started over.
+    """
+    import pathlib
+    import shutil
+
+    out = pathlib.Path(out)
+    unfinished = (out / "backup").exists()
+    finished = (out / "metrics.json").exists() and not unfinished
+    if force and out.exists():
+        shutil.rmtree(out)
+    elif finished and resume:
+        raise FileExistsError(f"{out} holds a finished run, with nothing to resume; pass --force to train it again")
+    elif finished:
+        raise FileExistsError(f"{out} holds a finished run; choose another --out or pass --force to replace it")
+    elif resume and not unfinished:
+        raise FileNotFoundError(f"{out} holds no run to resume")
+    elif out.exists() and any(out.iterdir()) and not unfinished and not finished:
+        raise FileExistsError(f"{out} exists and is not a toolkit run; choose another --out or pass --force")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 def _check_resumed_config(out, config):

@@ -10,9 +10,10 @@ import pathlib
 import numpy as np
 
 from toolkit.data.images import IMAGE_SUFFIXES, ImageError, read_image
+from toolkit.errors import InputError
 
 
-class MaskError(ValueError):
+class MaskError(InputError):
     """Image/mask pairs that cannot be used: missing, mismatched sizes, unexpected values."""
 
 

@@ -1,4 +1,4 @@
-"""Where datasets live: `--data-dir`, else `$TOOLKIT_DATA`, else `~/.toolkit/data`."""
+"""Where datasets live: the data directory given, else `$TOOLKIT_DATA`, else `~/.toolkit/data`."""
 
 import os
 import pathlib
@@ -32,7 +32,7 @@ def not_found(name, explicit=None, kind="folder"):
     if path.is_absolute() and root not in path.parents:
         return f"{path}: no such {kind}"
     name = path.relative_to(root) if path.is_absolute() else name
-    return f"{name}: no such {kind} here or in the data directory {root} (set $TOOLKIT_DATA or pass --data-dir)"
+    return f"{name}: no such {kind} here or in the data directory {root}; set $TOOLKIT_DATA or give another data directory"
 
 
 def portable(path, explicit=None):

@@ -9,13 +9,15 @@ import dataclasses
 import warnings
 
 import numpy as np
-import pandas as pd
+
+from toolkit._lazy import pd  # pandas on first use: `toolkit fit --help` stays quick
+from toolkit.errors import InputError
 
 FILLS = ("interpolate", "ffill", "drop")
 TIME_NAMES = ("date", "time", "datetime", "timestamp", "month", "day", "period", "ds")
 
 
-class SeriesError(ValueError):
+class SeriesError(InputError):
     """A CSV that cannot be made into a usable series."""
 
 
@@ -23,7 +25,7 @@ class SeriesError(ValueError):
 class Series:
     """A regular time series: `frame` indexed by time, `target` its forecast column."""
 
-    frame: pd.DataFrame
+    frame: "pd.DataFrame"
     target: str
     freq: str
     report: dict
@@ -61,8 +63,9 @@ def _parse_time(frame, time_col):
         candidates = [frame.columns[0]]
     if len(candidates) != 1:
         raise SeriesError(
-            "cannot tell which column holds the time; name it with --time-col"
-            f" (the columns are {', '.join(map(str, frame.columns))})"
+            "cannot tell which column holds the time; name the time column"
+            f" (the columns are {', '.join(map(str, frame.columns))})",
+            setting="time_col",
         )
     return _to_datetime(frame[candidates[0]]), candidates
 
@@ -104,7 +107,8 @@ def read_series(path, time_col=None, target=None, fill="interpolate", columns=No
     if target is None:
         if len(numeric) > 1:
             raise SeriesError(
-                f"{path}: several numeric columns ({', '.join(map(str, numeric))}); choose one with --target"
+                f"{path}: several numeric columns ({', '.join(map(str, numeric))}); choose one as the target",
+                setting="target",
             )
         target = numeric[0]
     if target not in frame.columns:
@@ -141,7 +145,8 @@ def read_series(path, time_col=None, target=None, fill="interpolate", columns=No
         if fill is None:
             raise SeriesError(
                 f"{path}: {missing_times} missing timestamps and {nans} rows with missing values;"
-                " choose --fill interpolate, ffill or drop"
+                " choose how to fill them: interpolate, ffill or drop",
+                setting="fill",
             )
         if fill == "interpolate":
             data = data.interpolate(method="time", limit_direction="both")

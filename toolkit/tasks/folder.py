@@ -17,6 +17,7 @@ import numpy as np
 from toolkit import catalog, hub
 from toolkit.data.images import IMAGE_SUFFIXES, ImageError
 from toolkit.data.paths import locate, not_found, portable
+from toolkit.errors import InputError
 from toolkit.tasks.task import ClassifierTask, option
 
 log = logging.getLogger(__name__)
@@ -74,10 +75,10 @@ class FolderTask(ClassifierTask):
     # -- data ---------------------------------------------------------------------------------------
     def root(self, data_dir=None):
         if not self.settings["data"]:
-            raise ValueError("the folder task needs a folder of <class>/<image>: pass --data FOLDER")
+            raise InputError("the folder task needs a folder of <class>/<image> as its data", setting="data")
         path = locate(self.settings["data"], data_dir)
         if not path.is_dir():
-            raise ValueError(not_found(self.settings["data"], data_dir))
+            raise InputError(not_found(self.settings["data"], data_dir), setting="data_dir")
         return path
 
     def scan(self, folder):

@@ -69,10 +69,10 @@ class ForecastingTask(Task):
     def data_path(self, data_dir=None):
         data = self.settings["data"]
         if not data:
-            raise SeriesError("the forecasting task needs a CSV: pass --data series.csv")
+            raise SeriesError("the forecasting task needs a CSV series as its data", setting="data")
         path = locate(data, data_dir)
         if not path.exists():
-            raise SeriesError(not_found(data, data_dir, kind="CSV"))
+            raise SeriesError(not_found(data, data_dir, kind="CSV"), setting="data_dir")
         return path
 
     def series(self, data_dir=None):
@@ -122,7 +122,7 @@ class ForecastingTask(Task):
         if not self.settings["log_scale"]:
             return z
         if (z <= 0).any():
-            raise SeriesError("--log-scale needs a series of positive values")
+            raise SeriesError("a log scale needs a series of positive values", setting="log_scale")
         return np.log(z)
 
     @property

@@ -16,6 +16,7 @@ import numpy as np
 
 from toolkit import catalog, hub
 from toolkit.data.mnist import load_mnist
+from toolkit.errors import InputError
 from toolkit.tasks.task import Task, option
 
 JUDGES = ("digits.best", "lenet5.mnist")
@@ -133,7 +134,8 @@ class GenerationTask(Task):
             )
             inputs = [z, np.asarray(digits, "int32").reshape(-1, 1)]
         elif digits is not None:
-            raise ValueError(f"{self.settings['model']} is not conditional; --digit needs cdcgan weights")
+            raise InputError(f"{self.settings['model']} is not conditional; drawing a given digit needs cdcgan weights",
+                             setting="digit")  # fmt: skip
         else:
             inputs = z
         out = []
@@ -258,7 +260,8 @@ def with_codes(generator, z, codes):
     try:
         count = generator.get_layer("g_code").codes
     except ValueError:
-        raise ValueError("this generator has no categorical code; --code needs infogan weights") from None
+        raise InputError("this generator has no categorical code; drawing a code needs infogan weights",
+                         setting="code") from None  # fmt: skip
     codes = np.broadcast_to(np.asarray(codes), (len(z),))
     wrong = codes[(codes < 0) | (codes >= count)]
     if wrong.size:

@@ -81,10 +81,10 @@ class SegmentationTask(Task):
 
     def root(self, data_dir=None):
         if not self.settings["data"]:
-            raise MaskError("the segmentation task needs a folder of image/ and label/: pass --data FOLDER")
+            raise MaskError("the segmentation task needs a folder of image/ and label/ as its data", setting="data")
         path = locate(self.settings["data"], data_dir)
         if not path.is_dir():
-            raise MaskError(not_found(self.settings["data"], data_dir))
+            raise MaskError(not_found(self.settings["data"], data_dir), setting="data_dir")
         return path
 
     def split(self, data_dir=None, which="train"):

@@ -82,29 +82,6 @@ class EpochTimer(keras.callbacks.Callback):
         self.times.append(time.perf_counter() - self._start)
 
 
-def prepare_out(out, *, resume, force):
-    """Create the run folder; never overwrite a finished run without `force`.
-
-    A folder holding an unfinished run (a backup) is resumed; `resume=True` demands one. A finished
-    run keeps no backup to go on from, so resuming it is refused rather than started over.
-    """
-    out = pathlib.Path(out)
-    unfinished = (out / "backup").exists()
-    finished = (out / "metrics.json").exists() and not unfinished
-    if force and out.exists():
-        shutil.rmtree(out)
-    elif finished and resume:
-        raise FileExistsError(f"{out} holds a finished run, with nothing to resume; pass --force to train it again")
-    elif finished:
-        raise FileExistsError(f"{out} holds a finished run; choose another --out or pass --force to replace it")
-    elif resume and not unfinished:
-        raise FileNotFoundError(f"{out} holds no run to resume")
-    elif out.exists() and any(out.iterdir()) and not unfinished and not finished:
-        raise FileExistsError(f"{out} exists and is not a toolkit run; choose another --out or pass --force")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
 def plot_history(history_csv, path):
     """The training curves (loss and every metric, training and validation) as a PNG."""
     import matplotlib
