@@ -109,10 +109,10 @@ def test_folder_needs_its_data(tmp_path):
     result = fit("--model", "resnet18", "--out", tmp_path / "run")
     assert result.exit_code == 2 and "the folder task needs data" in result.output
     result = fit("--model", "resnet18", "--data", "no-such-photos", "--data-dir", tmp_path, "--out", tmp_path / "run")
-    assert result.exit_code == 1 and result.output == f"Error: {tmp_path / 'no-such-photos'}: no such folder\n"
+    assert result.exit_code == 1 and result.output == f"Error: {tmp_path / 'no-such-photos'}: no such folder (--data)\n"
     result = CliRunner().invoke(cli, ["evaluate", "--weights", "resnet20.cifar10", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1 and result.output == (
-        f"Error: cifar10: no such folder here or in the data directory {tmp_path}; set $TOOLKIT_DATA or give another data directory (--data-dir)\n"
+        f"Error: cifar10: no such folder here or in the data directory {tmp_path}; set $TOOLKIT_DATA or give another (--data-dir)\n"
     )
 
 

@@ -11,6 +11,7 @@ LAYERS = [
     ("toolkit._lazy", 1),
     ("toolkit.layers", 1),
     ("toolkit.machine", 1),
+    ("toolkit.errors", 1),
     ("toolkit.plots", 1),  # matplotlib figures of measured results
     ("toolkit.data", 1),
     ("toolkit.data.*", 1),

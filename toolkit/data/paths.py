@@ -3,6 +3,8 @@
 import os
 import pathlib
 
+from toolkit.errors import InputError
+
 
 class DataNotFoundError(FileNotFoundError):
     """A dataset is not on disk and could not be fetched; the message says which files to put where."""
@@ -26,13 +28,15 @@ def locate(name, explicit=None):
     return data_dir(explicit) / path
 
 
-def not_found(name, explicit=None, kind="folder"):
-    """Why `locate(name, explicit)` found nothing: where it looked, and how to look elsewhere."""
+def not_found(name, explicit=None, kind="folder", error=InputError):
+    """The `error` to raise when `locate(name, explicit)` found nothing: where it looked, and which
+    setting to change (the dataset given, or the data directory it was looked for in)."""
     path, root = pathlib.Path(name).expanduser(), data_dir(explicit)
     if path.is_absolute() and root not in path.parents:
-        return f"{path}: no such {kind}"
+        return error(f"{path}: no such {kind}", setting="data")
     name = path.relative_to(root) if path.is_absolute() else name
-    return f"{name}: no such {kind} here or in the data directory {root}; set $TOOLKIT_DATA or give another data directory"
+    message = f"{name}: no such {kind} here or in the data directory {root}; set $TOOLKIT_DATA or give another"
+    return error(message, setting="data_dir")
 
 
 def portable(path, explicit=None):

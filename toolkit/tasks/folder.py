@@ -78,7 +78,7 @@ class FolderTask(ClassifierTask):
             raise InputError("the folder task needs a folder of <class>/<image> as its data", setting="data")
         path = locate(self.settings["data"], data_dir)
         if not path.is_dir():
-            raise InputError(not_found(self.settings["data"], data_dir), setting="data_dir")
+            raise not_found(self.settings["data"], data_dir)
         return path
 
     def scan(self, folder):

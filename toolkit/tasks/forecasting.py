@@ -72,7 +72,7 @@ class ForecastingTask(Task):
             raise SeriesError("the forecasting task needs a CSV series as its data", setting="data")
         path = locate(data, data_dir)
         if not path.exists():
-            raise SeriesError(not_found(data, data_dir, kind="CSV"), setting="data_dir")
+            raise not_found(data, data_dir, kind="CSV", error=SeriesError)
         return path
 
     def series(self, data_dir=None):

@@ -84,7 +84,7 @@ class SegmentationTask(Task):
             raise MaskError("the segmentation task needs a folder of image/ and label/ as its data", setting="data")
         path = locate(self.settings["data"], data_dir)
         if not path.is_dir():
-            raise MaskError(not_found(self.settings["data"], data_dir), setting="data_dir")
+            raise not_found(self.settings["data"], data_dir, error=MaskError)
         return path
 
     def split(self, data_dir=None, which="train"):
