@@ -54,3 +54,8 @@ model_args_option = click.option(
     multiple=True,
     help="A builder argument, e.g. --arg groups=2 (repeatable).",
 )
+
+
+def option_name(setting):
+    """The command-line option of a setting as the library names it: `time_col` is `--time-col`."""
+    return "--" + setting.replace("_", "-")

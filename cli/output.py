@@ -92,4 +92,6 @@ def error_line(error):
     """An error in one line; where the library names the setting it is about, with its option."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     setting = getattr(error, "setting", None)
-    return f"{text} (--{setting.replace('_', '-')})" if setting else text
+    from cli.options import option_name
+
+    return f"{text} ({option_name(setting)})" if setting else text

@@ -1,6 +1,6 @@
 """The command-line reference in Markdown, generated from the Click commands themselves.
 
-    python -m cli.reference > docs/cli.md
+python -m cli.reference > docs/cli.md
 """
 
 import inspect

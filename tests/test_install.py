@@ -41,7 +41,17 @@ def test_a_wheel_installed_in_a_fresh_environment_predicts_from_another_director
     env = tmp_path / "env"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(env / "bin" / "python"), "install", "-q", "--no-deps", str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(env / "bin" / "python"),
+            "install",
+            "-q",
+            "--no-deps",
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
     )
@@ -56,7 +66,9 @@ def test_a_wheel_installed_in_a_fresh_environment_predicts_from_another_director
     def run(*args):
         return subprocess.run(args, cwd=elsewhere, env=environ, capture_output=True, text=True, timeout=600)
 
-    where = run(str(env / "bin" / "python"), "-c", "import toolkit, toolkit.catalog as c; print(toolkit.__file__, c.CATALOG)")
+    where = run(
+        str(env / "bin" / "python"), "-c", "import toolkit, toolkit.catalog as c; print(toolkit.__file__, c.CATALOG)"
+    )
     assert where.returncode == 0, where.stderr
     assert all(pathlib.Path(p).is_relative_to(env) for p in where.stdout.split()), where.stdout
 

@@ -227,7 +227,11 @@ def weights_file(weights_id):
         try:
             path = pathlib.Path(
                 keras.utils.get_file(
-                    item["file"], origin=item["url"], file_hash=expected, cache_subdir="models", cache_dir=str(cache.parent)
+                    item["file"],
+                    origin=item["url"],
+                    file_hash=expected,
+                    cache_subdir="models",
+                    cache_dir=str(cache.parent),
                 )
             )
         except Exception as error:

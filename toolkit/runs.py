@@ -65,8 +65,11 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
             **({"starts_from": earlier} if earlier else {}),
             "seconds_per_epoch": metrics["seconds_per_epoch"],
             "machine": metrics.get("machine") or describe_machine(),
-            **{k: config[k] for k in ("hyperparameters", "backend", "epochs_asked", "momentum_reset_after_epochs")
-               if k in config},  # fmt: skip
+            **{
+                k: config[k]
+                for k in ("hyperparameters", "backend", "epochs_asked", "momentum_reset_after_epochs")
+                if k in config
+            },  # fmt: skip
             **({"concurrent_runs": metrics["concurrent_runs"]} if metrics.get("concurrent_runs", 1) > 1 else {}),
             **({"stored_as": "float16"} if float16 else {}),
         },

@@ -2,7 +2,7 @@
 
 import click
 
-from cli.options import model_args_option
+from cli.options import model_args_option, option_name
 from toolkit.tasks import TASKS
 
 data_dir_option = click.option(
@@ -10,10 +10,6 @@ data_dir_option = click.option(
     type=click.Path(file_okay=False),
     help="Data directory (default: $TOOLKIT_DATA, else ~/.toolkit/data).",
 )
-
-
-def _flag(name):
-    return "--" + name.replace("_", "-")
 
 
 def _option_flags(options):
@@ -27,7 +23,7 @@ def _option_flags(options):
         if value is None or value is False or value == ():
             continue
         values = value if isinstance(value, tuple) else [value]
-        text += "".join(f" {_flag(field.name)}" + ("" if v is True else f" {shlex.quote(str(v))}") for v in values)
+        text += "".join(f" {option_name(field.name)}" + ("" if v is True else f" {shlex.quote(str(v))}") for v in values)
     return text
 
 
@@ -60,7 +56,7 @@ def task_options(command):
         text = "; ".join(f"{', '.join(tasks)}: {help}" for help, tasks in helps.items())
         flag = field.type is bool
         command = click.option(
-            _flag(name),
+            option_name(name),
             name,
             is_flag=flag,
             type=None if flag else _click_type(field),
@@ -145,7 +141,7 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
     ctx = click.get_current_context()
     foreign = [name for name in chosen if name not in declared and ctx.get_parameter_source(name).name == "COMMANDLINE"]
     if foreign:
-        raise click.UsageError(f"{_flag(foreign[0])} is not an option of the {task_name} task")
+        raise click.UsageError(f"{option_name(foreign[0])} is not an option of the {task_name} task")
     options = cls.Options(**{name: chosen[name] for name in declared})
     if task_name in ("folder", "segmentation") and data_dir and not options.data:
         options.data, data_dir = data_dir, None  # before --data, these tasks took their folder as --data-dir

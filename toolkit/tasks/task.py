@@ -67,7 +67,9 @@ class Task(abc.ABC):
     def compile(self, model, optimizer="adam", learning_rate=None):
         from toolkit.tasks.training import make_optimizer
 
-        model.compile(make_optimizer(optimizer, learning_rate or self.learning_rate), self.loss, metrics=list(self.metrics))
+        model.compile(
+            make_optimizer(optimizer, learning_rate or self.learning_rate), self.loss, metrics=list(self.metrics)
+        )
 
     def callbacks(self, config):
         """Callbacks of a run besides the toolkit's own files: a cosine-decayed learning rate."""
