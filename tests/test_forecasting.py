@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from cli.main import toolkit
 from toolkit import catalog, tasks
 from toolkit.data.series import Scaler, SeriesError, detect_season, read_series, windows
+from toolkit.metrics import forecast_scores
 from toolkit.tasks.forecasting import ForecastingTask
 
 
@@ -113,7 +114,7 @@ def test_baselines_and_metrics_by_hand(tmp_path):
     assert truth.shape == (11, 2)
     assert np.allclose(forecasts["naive"], values[35:46, None].repeat(2, 1))
     assert np.allclose(forecasts["seasonal naive (m=12)"][:, 0], values[24:35])
-    m = ForecastingTask.scores(np.array([[1.0, 2.0]]), np.array([[2.0, 4.0]]), scale=0.5)
+    m = forecast_scores(np.array([[1.0, 2.0]]), np.array([[2.0, 4.0]]), scale=0.5)
     assert m == {"rmse": pytest.approx(np.sqrt(2.5)), "mae": 1.5, "mape": 50.0, "mase": 3.0}
 
 

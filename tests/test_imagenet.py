@@ -12,6 +12,7 @@ import toolkit
 from cli.main import toolkit as cli
 from toolkit import catalog, hub
 from toolkit.data.imagenet import CLASS_INDEX_MD5, class_index, decode, load_photo, preprocess
+from toolkit.metrics import topk_errors
 from toolkit.tasks.imagenet import ImageNetTask
 
 CANONICAL = sorted(k for k, v in catalog.load_catalog().items() if v.get("url"))
@@ -35,7 +36,7 @@ def test_label_mapping_matches_the_validation_labels(data_dir):
 def test_topk_errors_by_hand():
     probs = np.array([[0.1, 0.6, 0.3], [0.5, 0.2, 0.3], [0.2, 0.3, 0.5]])
     # image 0 (label 2): second best; image 1 (label 0): best; image 2 (label 0): third
-    errors = ImageNetTask.topk_errors(probs, np.array([2, 0, 0]), ks=(1, 2, 3))
+    errors = topk_errors(probs, np.array([2, 0, 0]), ks=(1, 2, 3))
     assert errors == {1: pytest.approx(2 / 3), 2: pytest.approx(1 / 3), 3: 0.0}
 
 

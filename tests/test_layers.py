@@ -12,6 +12,7 @@ LAYERS = [
     ("toolkit.layers", 1),
     ("toolkit.machine", 1),
     ("toolkit.errors", 1),
+    ("toolkit.metrics", 1),
     ("toolkit.plots", 1),  # matplotlib figures of measured results
     ("toolkit.data", 1),
     ("toolkit.data.*", 1),

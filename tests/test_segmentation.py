@@ -10,18 +10,8 @@ from PIL import Image
 import toolkit
 from cli.main import toolkit as cli
 from toolkit import catalog, tasks
-from toolkit.data.masks import (
-    MaskError,
-    adapted_rand_error,
-    border_weights,
-    dice,
-    find_pairs,
-    iou,
-    isbi_errors,
-    pixel_error,
-    read_gray,
-    read_mask,
-)
+from toolkit.data.masks import MaskError, border_weights, find_pairs, read_gray, read_mask
+from toolkit.metrics import adapted_rand_error, dice, iou, isbi_errors, pixel_error
 from toolkit.tasks.segmentation import SegmentationTask
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from toolkit import hub
 from toolkit.data.paths import locate, not_found
 from toolkit.data.series import Scaler, SeriesError, detect_season, read_series, windows
+from toolkit.metrics import forecast_scores
 from toolkit.tasks.task import Task, option
 
 log = logging.getLogger(__name__)
@@ -257,17 +258,6 @@ class ForecastingTask(Task):
         m = self.settings["season"] if self.settings["season"] < val_start // 2 else 1
         return float(np.mean(np.abs(y[m:val_start] - y[: val_start - m])))
 
-    @staticmethod
-    def scores(forecast, truth, scale):
-        error = forecast - truth
-        nonzero = truth != 0
-        return {
-            "rmse": float(np.sqrt(np.mean(error**2))),
-            "mae": float(np.mean(np.abs(error))),
-            "mape": float(np.mean(np.abs(error[nonzero] / truth[nonzero])) * 100),
-            "mase": float(np.mean(np.abs(error)) / scale),
-        }
-
     def evaluate(self, model, data_dir=None, split="test", limit=None, progress=None):
         """RMSE, MAE, MAPE and MASE of the model and of every baseline on the held-out tail."""
         val_start, test_start, end = self.bounds(data_dir)
@@ -276,9 +266,9 @@ class ForecastingTask(Task):
 
         truth = self.truth(start, stop, data_dir)
         scale = self.mase_scale(data_dir)
-        rows = {"model": self.scores(self.rolling_forecasts(model, start, stop, data_dir), truth, scale)}
+        rows = {"model": forecast_scores(self.rolling_forecasts(model, start, stop, data_dir), truth, scale)}
         for name, forecast in self.baselines(start, stop, data_dir).items():
-            rows[name] = self.scores(forecast, truth, scale)
+            rows[name] = forecast_scores(forecast, truth, scale)
         return {
             "dataset": pathlib.Path(self.settings["data"]).stem,
             "split": split,

@@ -17,6 +17,7 @@ import numpy as np
 from toolkit import catalog, hub
 from toolkit.data.mnist import load_mnist
 from toolkit.errors import InputError
+from toolkit.metrics import frechet_distance, inception_score
 from toolkit.tasks.task import Task, option
 
 JUDGES = ("digits.best", "lenet5.mnist")
@@ -172,29 +173,13 @@ class GenerationTask(Task):
         outputs = DigitsTask().probabilities(judge[1], images[..., None].astype("float32"))
         return outputs[:, : -len(self.labels)], outputs[:, -len(self.labels) :]
 
-    @staticmethod
-    def frechet_distance(a, b):
-        from scipy import linalg
-
-        mu_a, mu_b = a.mean(0), b.mean(0)
-        cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-        root = linalg.sqrtm(cov_a @ cov_b)
-        root = root[0] if isinstance(root, tuple) else root
-        return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * np.real(root)))
-
-    @staticmethod
-    def inception_score(probabilities, eps=1e-12):
-        marginal = probabilities.mean(0, keepdims=True)
-        kl = (probabilities * (np.log(probabilities + eps) - np.log(marginal + eps))).sum(1)
-        return float(np.exp(kl.mean()))
-
     def quality(self, images, reference_features, judge, requested=None):
         features, probabilities = self.judge_images(images, judge)
         shares = np.bincount(probabilities.argmax(1), minlength=10) / len(images)
         result = {
             "samples": len(images),
-            "fid": self.frechet_distance(features, reference_features),
-            "inception_score": self.inception_score(probabilities),
+            "fid": frechet_distance(features, reference_features),
+            "inception_score": inception_score(probabilities),
             "coverage": {str(d): float(s) for d, s in enumerate(shares)},
             "min_share": float(shares.min()),
             "max_share": float(shares.max()),

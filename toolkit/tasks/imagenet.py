@@ -16,6 +16,7 @@ from toolkit import hub
 from toolkit.data.imagenet import class_index, load_photo, preprocess
 from toolkit.data.paths import DataNotFoundError
 from toolkit.data.paths import data_dir as resolve_data_dir
+from toolkit.metrics import topk_errors
 from toolkit.tasks.task import ClassifierTask
 
 
@@ -105,12 +106,6 @@ class ImageNetTask(ClassifierTask):
             raise DataNotFoundError(f"no ImageNet validation images in {subset}: put <wnid>/<image>.JPEG files there")
         return subset
 
-    @staticmethod
-    def topk_errors(probabilities, labels, ks=(1, 5)):
-        """Top-k error for each k: the share of images whose label is not among the k best."""
-        order = np.argsort(-probabilities, axis=1)
-        return {k: float(np.mean([label not in row[:k] for row, label in zip(order, labels)])) for k in ks}
-
     def evaluate(self, model, data_dir=None, split="val-subset", limit=None, batch_size=32, progress=None):
         folder = self.folder(data_dir)
         pairs = self.images(folder, limit)
@@ -123,7 +118,7 @@ class ImageNetTask(ClassifierTask):
                 progress(len(batch))
         seconds = time.perf_counter() - start
         probabilities = np.concatenate(probabilities)
-        errors = self.topk_errors(probabilities, labels)
+        errors = topk_errors(probabilities, labels)
         predicted = probabilities.argmax(1)
         per_class = {}
         for c in np.unique(labels):

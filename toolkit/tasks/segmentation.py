@@ -13,19 +13,9 @@ import hashlib
 import numpy as np
 
 from toolkit import hub
-from toolkit.data.masks import (
-    MaskError,
-    adapted_rand_error,
-    border_weights,
-    dice,
-    find_pairs,
-    iou,
-    isbi_errors,
-    joint_augment,
-    load_pairs,
-    pixel_error,
-)
+from toolkit.data.masks import MaskError, border_weights, find_pairs, joint_augment, load_pairs
 from toolkit.data.paths import locate, not_found, portable
+from toolkit.metrics import adapted_rand_error, dice, iou, isbi_errors, pixel_error
 from toolkit.tasks.task import Task, option
 
 LOSSES = ("bce", "dice", "bce+dice")
