@@ -30,6 +30,8 @@ def test_short_fit_gives_a_loadable_checkpoint(data_dir, tmp_path):
         assert (run / name).exists(), name
     assert (run / "tensorboard").is_dir()
     assert json.loads((run / "config.json").read_text())["command"].startswith("toolkit fit --model lenet5")
+    entry = json.loads((run / "entry.json").read_text())  # what loading the run needs, written when it ended
+    assert (entry["arch"], entry["task"], entry["file"], entry["params"]) == ("lenet5", "digits", "best.weights.h5", 61_706)
     result = CliRunner().invoke(
         toolkit, ["evaluate", "--model", "lenet5", "--checkpoint", str(run / "best.weights.h5"), "--limit", "500"]
     )

@@ -103,3 +103,21 @@ def test_an_entry_that_breaks_the_schema_is_named(tmp_path, monkeypatch):
     monkeypatch.setattr(catalog, "CATALOG", tmp_path / "catalog.json")
     with pytest.raises(catalog.WeightsError, match="entry 'lenet5.mnist': field 'params' must be int"):
         catalog.load_catalog()
+
+
+def test_the_catalog_is_read_once_per_process_until_it_changes(tmp_path, monkeypatch):
+    import shutil
+
+    from toolkit import catalog, hub
+
+    shutil.copyfile(catalog.CATALOG, tmp_path / "catalog.json")
+    monkeypatch.setattr(catalog, "CATALOG", tmp_path / "catalog.json")
+    catalog._read_catalog.cache_clear()
+    for weights_id in ("lenet5.mnist", "digits.best"):
+        catalog.entry(weights_id), catalog.build_args(catalog.entry(weights_id)), hub.list_weights()
+    assert catalog._read_catalog.cache_info().misses == 1
+    entries = catalog.load_catalog()
+    entries["lenet5.mnist"]["description"] = "Changed."
+    catalog.save_catalog(entries)
+    assert catalog.entry("lenet5.mnist")["description"] == "Changed."
+    assert catalog._read_catalog.cache_info().misses == 2

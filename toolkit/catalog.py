@@ -97,7 +97,7 @@ def check_entry(weights_id, item, *, shipped=True):
 
 
 def load_catalog():
-    """The catalog as a dict of id -> entry, read once per process (again only after it changes).
+    """The catalog as a dict of id -> entry (a copy), read once per process (again only after it changes).
 
     Raises:
         WeightsError: when the catalog is missing or an entry breaks the schema.
@@ -109,7 +109,7 @@ def load_catalog():
             f"the weights catalog {CATALOG} is missing: the toolkit is installed without its weights"
             " (reinstall it, or point TOOLKIT_WEIGHTS at a folder holding catalog.json)"
         ) from None
-    return dict(_read_catalog(str(CATALOG), stat.st_mtime_ns, stat.st_size))
+    return copy.deepcopy(_read_catalog(str(CATALOG), stat.st_mtime_ns, stat.st_size))  # callers may change theirs
 
 
 @functools.lru_cache(maxsize=4)
@@ -166,7 +166,7 @@ def entry(weights_id):
         close = close_matches(weights_id, catalog)
         hint = f" Did you mean {', '.join(close)}?" if close else " See `toolkit weights list`."
         raise WeightsError(f"Unknown weights {weights_id!r}.{hint}")
-    return copy.deepcopy(catalog[weights_id])
+    return catalog[weights_id]
 
 
 def run_entry(run_dir):
