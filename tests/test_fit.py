@@ -184,3 +184,25 @@ def test_every_option_of_a_task_is_declared_once_in_its_options():
               "resume", "force", "strategy", "tensorboard", "limit", "data_dir", "model_args"}  # fmt: skip
     declared = {field.name for name in TASKS for field in dataclasses.fields(task_class(name).Options)}
     assert {param.name for param in fit_command.params} == common | declared
+
+
+def test_force_replaces_the_run_files_and_keeps_every_other_file(data_dir, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    for name in ("config.json", "metrics.json"):  # a finished run
+        (run / name).write_text("{}")
+    (run / "important.txt").write_text("notes of my own")
+    result = fit(run, "--epochs", "1", "--force")
+    assert result.exit_code == 0, result.output
+    assert (run / "important.txt").read_text() == "notes of my own"
+    assert json.loads((run / "metrics.json").read_text())["epochs"] == 1
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_run_stopped_in_its_first_epoch_is_run_again_by_the_same_command(data_dir, tmp_path, resume):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("{}")  # all a fit leaves when it is killed before an epoch ends
+    result = fit(run, "--epochs", "1", *(["--resume"] if resume else []))
+    assert result.exit_code == 0, result.output
+    assert (run / "metrics.json").exists()

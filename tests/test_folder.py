@@ -120,3 +120,13 @@ def test_folder_needs_its_data(tmp_path):
 def test_mnist_tasks_refuse_other_data(task, tmp_path):
     result = CliRunner().invoke(cli, ["fit", "--model", "lenet5", "--task", task, "--data", "cifar10"])
     assert result.exit_code == 2 and "reads mnist, not cifar10" in result.output
+
+
+def test_a_class_whose_images_are_all_unreadable_is_an_error(tmp_path):
+    root = _draw_folder(tmp_path / "shapes", count=4)
+    for path in (root / "square").iterdir():
+        path.write_bytes(b"not an image")
+    result = fit("--model", "lenet5", "--data", root, "--image-size", "32", "--epochs", "1", "--out", tmp_path / "run")
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[-1] == f"Error: {root}: the class 'square' has no readable images"
+    assert not (tmp_path / "run" / "metrics.json").exists()

@@ -186,3 +186,15 @@ def test_float16_storage_halves_the_file_and_keeps_the_outputs(tmp_path):
     x = np.random.default_rng(0).uniform(-1, 1, (4, 32, 32, 3)).astype("float32")
     assert np.allclose(model.predict(x, verbose=0), again.predict(x, verbose=0), atol=1e-2)
     assert all(w.dtype == "float32" for w in again.weights)
+
+
+def test_verify_fails_for_a_missing_shipped_file(tmp_path, monkeypatch):
+    shipped = {k: v for k, v in CATALOG.items() if k in ("lenet5.mnist", "mlp.mnist")}
+    (tmp_path / "catalog.json").write_text(json.dumps(shipped))
+    shutil.copyfile(catalog.WEIGHTS_DIR / shipped["mlp.mnist"]["file"], tmp_path / shipped["mlp.mnist"]["file"])
+    monkeypatch.setattr(catalog, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(catalog, "CATALOG", tmp_path / "catalog.json")
+    result = CliRunner().invoke(toolkit, ["weights", "verify"])
+    assert result.exit_code == 1
+    assert f"lenet5.mnist: the file {tmp_path / 'lenet5.mnist.weights.h5'} is missing" in result.output
+    assert "mlp.mnist: ok" in result.output

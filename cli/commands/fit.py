@@ -107,7 +107,7 @@ def task_options(command):
 @click.option(
     "--resume", is_flag=True, help="Continue the unfinished run in --out (rerunning with the same --out does too)."
 )
-@click.option("--force", is_flag=True, help="Replace a finished run in --out.")
+@click.option("--force", is_flag=True, help="Replace a finished run in --out (its run files; other files stay).")
 @click.option(
     "--strategy",
     type=click.Choice(["default", "mirrored", "multi-worker"]),
@@ -210,20 +210,29 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
 
 
 
-def _prepare_out(out, *, resume, force):
-    """Create the run folder; never overwrite a finished run without `force`.
+RUN_FILES = ("config.json", "entry.json", "metrics.json", "best.weights.h5", "history.csv", "history.png")
+RUN_FOLDERS = ("backup", "tensorboard", "samples")
 
-    A folder holding an unfinished run (a backup) is resumed; `resume=True` demands one. A finished
-    run keeps no backup to go on from, so resuming it is refused rather than started over.
+
+def _prepare_out(out, *, resume, force):
+    """Create the run folder; never overwrite a finished run without `force`, which replaces the
+    toolkit's own run files and leaves every other file in the folder as it is.
+
+    A folder holding an unfinished run (a backup, or the config of a run stopped in its first
+    epoch) is resumed; `resume=True` demands one. A finished run keeps no backup to go on from,
+    so resuming it is refused rather than started over.
     """
     import pathlib
     import shutil
 
     out = pathlib.Path(out)
-    unfinished = (out / "backup").exists()
-    finished = (out / "metrics.json").exists() and not unfinished
+    finished = (out / "metrics.json").exists() and not (out / "backup").exists()
+    unfinished = not finished and ((out / "backup").exists() or (out / "config.json").exists())
     if force and out.exists():
-        shutil.rmtree(out)
+        for name in RUN_FILES:
+            (out / name).unlink(missing_ok=True)
+        for name in RUN_FOLDERS:
+            shutil.rmtree(out / name, ignore_errors=True)
     elif finished and resume:
         raise FileExistsError(f"{out} holds a finished run, with nothing to resume; pass --force to train it again")
     elif finished:

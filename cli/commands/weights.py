@@ -61,7 +61,7 @@ def verify(weights_ids):
 
     failures = 0
     for weights_id in weights_ids or list(catalog.load_catalog()):
-        if not weights_ids and not catalog.is_available(weights_id):
+        if not weights_ids and not catalog.is_available(weights_id) and catalog.entry(weights_id).get("url"):
             click.echo(f"{weights_id}: not downloaded yet; skipped")
             continue
         ok, message = hub.verify(weights_id)

@@ -165,6 +165,9 @@ class FolderTask(ClassifierTask):
             self._cache[which] = self._load(pairs[which])
             if self.skipped > skipped:
                 log.warning("%d unreadable files were skipped", self.skipped - skipped)
+            empty = sorted(set(range(len(self.labels))) - set(self._cache[which][1].tolist()))
+            if which == "train" and empty:
+                raise InputError(f"{self.root(data_dir)}: the class {self.labels[empty[0]]!r} has no readable images")
         return self._cache[which]
 
     # -- the model -------------------------------------------------------------------------------------
