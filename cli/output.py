@@ -88,6 +88,22 @@ def claim_outputs(*paths, force=False):
         path.parent.mkdir(parents=True, exist_ok=True)
 
 
+def output_names(paths, suffix):
+    """One output file name per input, none twice: the input's stem, or, where stems repeat, its
+    path below the inputs' common folder (`a/0.png` and `b/0.png` give `a_0` and `b_0`)."""
+    import os
+
+    names = [p.stem for p in paths]
+    if len(set(names)) < len(names):
+        common = os.path.commonpath([str(p.resolve().parent) for p in paths])
+        names = ["_".join(p.resolve().relative_to(common).with_suffix("").parts) for p in paths]
+    seen = {}
+    for i, name in enumerate(names):  # the same file given twice
+        seen[name] = seen.get(name, 0) + 1
+        names[i] = name if seen[name] == 1 else f"{name}-{seen[name]}"
+    return [f"{name}{suffix}" for name in names]
+
+
 def error_line(error):
     """An error in one line; where the library names the setting it is about, with its option."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

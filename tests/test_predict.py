@@ -80,3 +80,22 @@ def test_options_and_weights_of_other_tasks_are_refused(tmp_path, monkeypatch, w
     result = predict(str(ROOT / "samples" / "7.png"), "--weights", weights_id, *options)
     assert result.exit_code == 2 and message in result.output
     assert not list(tmp_path.iterdir())
+
+
+def test_inputs_of_the_same_name_each_get_their_own_file_and_none_is_overwritten(tmp_path):
+    for folder, sample in (("a", "0.png"), ("b", "0.png"), ("c", "1.png")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "0.png" if folder != "c" else tmp_path / folder / sample).write_bytes(
+            (ROOT / "samples" / sample).read_bytes()
+        )
+    inputs = [tmp_path / "a" / "0.png", tmp_path / "b" / "0.png", tmp_path / "c" / "1.png"]
+    seen = tmp_path / "seen"
+    result = predict(*inputs, "--show-input", seen)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in seen.iterdir()) == ["a_0.input.png", "b_0.input.png", "c_1.input.png"]
+    before = (seen / "a_0.input.png").read_bytes()
+    (seen / "0.input.png").write_bytes(b"a file of mine")  # what one input alone would be saved as
+    result = predict(inputs[0], "--show-input", seen)
+    assert result.exit_code == 1 and "0.input.png exists; pass --force" in result.output
+    assert (seen / "0.input.png").read_bytes() == b"a file of mine" and (seen / "a_0.input.png").read_bytes() == before
+    assert predict(inputs[0], "--show-input", seen, "--force").exit_code == 0

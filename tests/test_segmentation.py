@@ -224,3 +224,14 @@ def test_a_short_fit_predicts_and_evaluates_from_its_run_folder(data_dir, tmp_pa
     assert result.exit_code == 0 and Image.open(mask).size == Image.open(image).size, result.output
     result = CliRunner().invoke(cli, ["evaluate", "--weights", str(run), "--data-dir", str(data_dir)])
     assert result.exit_code == 0 and "pixel error" in result.output, result.output
+
+
+def test_slices_of_the_same_name_get_a_mask_each(data_dir, tmp_path):
+    slices = [data_dir / "membrane" / "test" / "0.png", data_dir / "membrane" / "train" / "image" / "0.png"]
+    result = CliRunner().invoke(
+        cli, ["predict", *map(str, slices), "--weights", "unet.membrane", "--out-dir", str(tmp_path / "masks")]
+    )
+    assert result.exit_code == 0, result.output
+    masks = sorted((tmp_path / "masks").iterdir())
+    assert [p.name for p in masks] == ["test_0.mask.png", "train_image_0.mask.png"]
+    assert masks[0].read_bytes() != masks[1].read_bytes()

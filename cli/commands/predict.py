@@ -2,7 +2,7 @@
 
 import click
 
-from cli.output import claim_outputs, emit, format_option
+from cli.output import claim_outputs, emit, format_option, output_names
 
 DEFAULT_WEIGHTS = "digits.best"
 
@@ -70,6 +70,11 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
         raise click.UsageError(f"-o, --out-dir and --overlay write masks; {weights_id} is a {task.name} model")
     if task.name == "segmentation" and show_input:
         raise click.UsageError(f"--show-input shows what a classifier saw; {weights_id} segments (see --overlay)")
+    seen = {}
+    if show_input:  # every output checked before any work, one file per input
+        names = output_names(paths, ".input.png")
+        seen = {path: pathlib.Path(show_input) / name for path, name in zip(paths, names)}
+        claim_outputs(*seen.values(), force=force)
     model = hub.load_pretrained(weights_id)
     if task.name == "segmentation":
         _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt)
@@ -94,25 +99,23 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
                     row["top"] = " ".join(f"{label}:{p:.3f}" for label, p in answer[:top])
             rows.append(row)
         if show_input:
-            _save_inputs(pathlib.Path(show_input), good, np.stack(inputs), scale=255 if task.name == "digits" else 1)
+            _save_inputs([seen[path] for path in good], np.stack(inputs), scale=255 if task.name == "digits" else 1)
     if rows:
         emit(rows, fmt)
     if failed:
         raise click.ClickException(f"{failed} of {len(paths)} files could not be read.")
 
 
-def _save_inputs(folder, paths, batch, scale):
-    """The images as the network got them (before any preprocessing of pixel values); `scale`
-    takes them to 0-255: digits are in [0, 1], photos already in 0-255."""
+def _save_inputs(targets, batch, scale):
+    """The images as the network got them (before any preprocessing of pixel values), one file
+    each; `scale` takes them to 0-255: digits are in [0, 1], photos already in 0-255."""
     import numpy as np
     from PIL import Image
 
-    folder.mkdir(parents=True, exist_ok=True)
-    for path, image in zip(paths, batch):
-        target = folder / f"{path.stem}.input.png"
+    for target, image in zip(targets, batch):
         pixels = np.clip(image * scale, 0, 255).round().astype("uint8")
         Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(target)
-    click.echo(f"saved the network's inputs in {folder}", err=True)
+    click.echo(f"saved the network's inputs in {targets[0].parent}", err=True)
 
 
 def _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt):
@@ -126,10 +129,8 @@ def _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt
 
     if (output or overlay) and len(paths) != 1:
         raise click.UsageError("-o/--overlay take one image; use --out-dir for several")
-    targets = [output, overlay] + (
-        [str(pathlib.Path(out_dir) / f"{p.stem}.mask.png") for p in paths] if out_dir else []
-    )
-    claim_outputs(*targets, force=force)
+    masks = dict(zip(paths, [pathlib.Path(out_dir) / name for name in output_names(paths, ".mask.png")])) if out_dir else {}
+    claim_outputs(output, overlay, *masks.values(), force=force)
     rows, failed = [], 0
     for path in paths:
         try:
@@ -147,8 +148,7 @@ def _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt
         if output:
             picture.save(output)
         if out_dir:
-            pathlib.Path(out_dir).mkdir(parents=True, exist_ok=True)
-            picture.save(pathlib.Path(out_dir) / f"{path.stem}.mask.png")
+            picture.save(masks[path])
         if overlay:
             from toolkit.plots import overlay as tinted
 
