@@ -206,3 +206,19 @@ def test_a_run_stopped_in_its_first_epoch_is_run_again_by_the_same_command(data_
     result = fit(run, "--epochs", "1", *(["--resume"] if resume else []))
     assert result.exit_code == 0, result.output
     assert (run / "metrics.json").exists()
+
+
+def test_a_weights_file_of_a_run_works_as_weights_and_a_lone_one_says_what_it_needs(data_dir, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    assert fit(run, "--epochs", "1").exit_code == 0
+    digit = str(ROOT / "samples" / "7.png")
+    result = CliRunner().invoke(toolkit, ["predict", digit, "--weights", str(run / "best.weights.h5")])
+    assert result.exit_code == 0, result.output
+    lone = tmp_path / "elsewhere" / "mine.weights.h5"
+    lone.parent.mkdir()
+    shutil.copyfile(run / "best.weights.h5", lone)
+    result = CliRunner().invoke(toolkit, ["predict", digit, "--weights", str(lone)])
+    assert result.exit_code == 1
+    assert f"{lone} is a weights file without its model: give the run folder" in result.output

@@ -222,3 +222,27 @@ def test_repairs_are_reported_to_the_user(data_dir):
     result = CliRunner().invoke(toolkit, ["evaluate", "--weights", "gru.temperatures"])
     assert result.exit_code == 0, result.output
     assert "2 missing timestamps" in result.output and "filled by interpolate" in result.output
+
+
+def test_repeated_timestamps_are_an_error_that_names_them(tmp_path):
+    path = write(tmp_path, "date,v\n2020-01-01,1\n2020-01-02,2\n2020-01-03,3\n2020-01-03,9\n")
+    with pytest.raises(SeriesError, match=r"1 timestamps appear more than once \(2020-01-03 00:00:00\)"):
+        read_series(path)
+
+
+def test_infinite_values_are_missing_values_filled_by_the_fill_rule(tmp_path):
+    path = write(tmp_path, "date,v\n2020-01-01,1\n2020-01-02,inf\n2020-01-03,3\n2020-01-04,-inf\n2020-01-05,5\n")
+    series = read_series(path)
+    assert series.values[:, 0].tolist() == [1, 2, 3, 4, 5] and series.report["infinite_rows"] == 2
+    with pytest.raises(SeriesError, match="2 rows with missing values"):
+        read_series(path, fill=None)
+
+
+def test_a_fit_whose_loss_is_not_finite_stops_unfinished_and_says_when(data_dir, tmp_path):
+    run = tmp_path / "run"
+    args = ["fit", "--model", "mlp", "--task", "forecasting", "--data", "series/airline-passengers.csv",
+            "--optimizer", "sgd", "--lr", "1e10", "--epochs", "3", "--out", str(run)]  # fmt: skip
+    result = CliRunner().invoke(toolkit, args)
+    assert result.exit_code == 1
+    assert "the training loss became inf in epoch 2" in result.output.splitlines()[-1]
+    assert not (run / "metrics.json").exists() and not (run / "entry.json").exists()

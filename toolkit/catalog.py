@@ -161,6 +161,14 @@ def entry(weights_id):
     """
     if os.path.isdir(weights_id):
         return run_entry(weights_id)
+    if os.path.isfile(weights_id):  # a weights file of a run: the run's entry, with this file
+        folder = pathlib.Path(weights_id).parent
+        if not (folder / RUN_ENTRY).exists():
+            raise WeightsError(
+                f"{weights_id} is a weights file without its model: give the run folder of `toolkit fit` that"
+                f" holds it (with its {RUN_ENTRY}), or a catalog id"
+            )
+        return {**run_entry(folder), "file": str(pathlib.Path(weights_id).resolve())}
     catalog = load_catalog()
     if weights_id not in catalog:
         close = close_matches(weights_id, catalog)

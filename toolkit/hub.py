@@ -88,8 +88,12 @@ def build_model(name, **kwargs):
 
 
 def load_pretrained(weights_id):
-    """The model of a catalog entry (or run folder), built with its arguments and loaded with its weights."""
-    return build_model(catalog.entry(weights_id)["arch"], weights=weights_id)
+    """The model of a catalog entry, a run folder or a run's weights file, built with its arguments
+    and loaded with its weights."""
+    item = catalog.entry(weights_id)
+    if os.path.isfile(weights_id):  # build_model loads a file as it is: the run's arguments are given here
+        return build_model(item["arch"], **{**catalog.build_args(item), "weights": weights_id})
+    return build_model(item["arch"], weights=weights_id)
 
 
 def verify(weights_id):

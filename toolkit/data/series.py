@@ -120,7 +120,13 @@ def read_series(path, time_col=None, target=None, fill="interpolate", columns=No
     data = frame[keep].astype("float64")
     data.index = times
     data = data[data.index.notna()].sort_index()
-    data = data[~data.index.duplicated(keep="first")]
+    repeated = data.index[data.index.duplicated()].unique()
+    if len(repeated):
+        shown = ", ".join(str(t) for t in repeated[:3]) + (f" and {len(repeated) - 3} more" if len(repeated) > 3 else "")
+        raise SeriesError(f"{path}: {len(repeated)} timestamps appear more than once ({shown}); keep one row for each")
+    infinite = np.isinf(data.to_numpy()).any(axis=1)
+    if infinite.any():  # infinities are values nobody measured: missing, and filled like the others
+        data[np.isinf(data)] = np.nan
     if len(data) < 3:
         raise SeriesError(f"{path}: too short ({len(data)} rows)")
     with warnings.catch_warnings():  # pandas is changing what infer_freq returns; we want the string
@@ -136,6 +142,7 @@ def read_series(path, time_col=None, target=None, fill="interpolate", columns=No
     nans = int(data.isna().any(axis=1).sum())
     report = {
         "rows": len(frame),
+        "infinite_rows": int(infinite.sum()),
         "unparseable_times": bad_times,
         "missing_timestamps": missing_times,
         "nan_rows": nans,

@@ -89,8 +89,9 @@ class ForecastingTask(Task):
             report = self._series.report
             if report["missing_timestamps"] or report["nan_rows"] or report["unparseable_times"]:
                 log.warning(
-                    "%d missing timestamps, %d rows with missing values and %d unparseable times; filled by %s",
-                    report["missing_timestamps"], report["nan_rows"], report["unparseable_times"], report["fill"],
+                    "%d missing timestamps, %d rows with missing values (%d of them infinite) and %d unparseable"
+                    " times; filled by %s", report["missing_timestamps"], report["nan_rows"], report["infinite_rows"],
+                    report["unparseable_times"], report["fill"],
                 )  # fmt: skip
             n = len(self._series.frame)
             s["test_size"] = s["test_size"] or max(1, n // 5)

@@ -1,6 +1,7 @@
 """The training run every task shares (`fit`): its files, seeds, optimizers and strategies."""
 
 import json
+import math
 import pathlib
 import shutil
 import time
@@ -119,6 +120,7 @@ def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=
     timer = EpochTimer()
     callbacks = [
         timer,  # first, so an epoch's time is its training and validation, not the saving after it
+        keras.callbacks.TerminateOnNaN(),
         keras.callbacks.BackupAndRestore(str(out / "backup")),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
         *task.callbacks(config),  # before the checkpoint, which saves what they leave
@@ -133,8 +135,15 @@ def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard")))
     start = time.perf_counter()
-    model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False)
+    history = model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose,
+                        shuffle=False)  # fmt: skip
     elapsed = time.perf_counter() - start
+    losses = history.history.get("loss", [])
+    if losses and not math.isfinite(losses[-1]):  # TerminateOnNaN stopped it: the run stays unfinished
+        raise FloatingPointError(
+            f"the training loss became {losses[-1]} in epoch {len(losses)}; the run in {out} stops unfinished"
+            " (a lower learning rate may help)"
+        )
     model.load_weights(str(out / "best.weights.h5"))
     results = model.evaluate(validation, return_dict=True, verbose=0) if validation is not None else {}
     metrics = {
