@@ -103,7 +103,7 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
     if rows:
         emit(rows, fmt)
     if failed:
-        raise click.ClickException(f"{failed} of {len(paths)} files could not be read.")
+        raise click.exceptions.Exit(1)  # each failure had its line
 
 
 def _save_inputs(targets, batch, scale):
@@ -156,4 +156,4 @@ def _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt
     if rows:
         emit(rows, fmt)
     if failed:
-        raise click.ClickException(f"{failed} of {len(paths)} files could not be read.")
+        raise click.exceptions.Exit(1)  # each failure had its line
