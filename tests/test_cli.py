@@ -212,3 +212,22 @@ def test_the_readme_is_a_front_page_whose_links_all_lead_somewhere():
     for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         for target in re.findall(r"\]\(([^)#:]+)\)", page.read_text()):
             assert (page.parent / target).exists(), f"{page.name} links to {target}, which does not exist"
+
+
+def test_reports_check_their_outputs_before_any_work(tmp_path, monkeypatch):
+    def measured(*args):
+        raise AssertionError("the models were measured before the output was checked")
+
+    monkeypatch.setattr("toolkit.reports.params_report", measured)
+    existing = tmp_path / "params.md"
+    existing.write_text("a table of mine")
+    result = run("report", "params", "-o", str(existing))
+    assert result.exit_code == 1 and "params.md exists; pass --force" in result.output
+    assert existing.read_text() == "a table of mine"
+    out = tmp_path / "reports"
+    out.mkdir()
+    for name in ("params.csv", "params.md", "errors.md"):  # reports without their README
+        (out / name).write_text("mine")
+    result = run("report", "all", "-o", str(out))
+    assert result.exit_code == 1 and "already holds reports" in result.output
+    assert all((out / name).read_text() == "mine" for name in ("params.csv", "params.md", "errors.md"))

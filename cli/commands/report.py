@@ -5,15 +5,24 @@ import click
 from cli.output import claim_outputs, emit, format_option, frame_rows
 
 
-def _write(frame, output, force, fmt):
+def _claim(output, force, fmt):
+    """Check where a report goes before any work: a new file (or one --force replaces), or stdout."""
+    if output is None:
+        return
+    if fmt != "table":
+        raise click.UsageError(f"--format {fmt} is for printing; the name of -o {output} gives the file's format")
+    from toolkit.reports.tables import table_format
+
+    table_format(output)
+    claim_outputs(output, force=force)
+
+
+def _write(frame, output, fmt):
     from toolkit.reports import write_table
 
     if output is None:
         emit(frame_rows(frame), fmt)
         return
-    if fmt != "table":
-        raise click.UsageError(f"--format {fmt} is for printing; the name of -o {output} gives the file's format")
-    claim_outputs(output, force=force)
     write_table(frame, output)
     click.echo(f"wrote {output}", err=True)
 
@@ -42,7 +51,8 @@ def params(pattern, output, force, fmt):
     names = toolkit.list_models(pattern)
     if not names:
         raise click.ClickException(f"No model matches {pattern!r}.")
-    _write(params_report(names), output, force, fmt)
+    _claim(output, force, fmt)
+    _write(params_report(names), output, fmt)
 
 
 @report_command.command("readme")
@@ -63,7 +73,8 @@ def errors(output, force, fmt):
     """Every catalog entry's measured error beside the published errors of its architecture."""
     from toolkit.reports import errors_report
 
-    _write(errors_report(), output, force, fmt)
+    _claim(output, force, fmt)
+    _write(errors_report(), output, fmt)
 
 
 @report_command.command("history")
@@ -74,7 +85,8 @@ def history(output, force, fmt):
     """The lecture's table of CNN families beside measured parameters, MACs and CIFAR-10 errors."""
     from toolkit.reports import history_report
 
-    _write(history_report(), output, force, fmt)
+    _claim(output, force, fmt)
+    _write(history_report(), output, fmt)
 
 
 @report_command.command("all")
@@ -84,11 +96,11 @@ def history(output, force, fmt):
 @force_option
 def all_reports(out_dir, data_dir, force):
     """Regenerate every report (tables as .csv and .md), every figure and OUT_DIR/README.md."""
-    import pathlib
+    from toolkit.reports import all_files, write_all
 
-    if (pathlib.Path(out_dir) / "README.md").exists() and not force:
-        raise click.ClickException(f"{out_dir} already holds reports; pass --force to regenerate them.")
-    from toolkit.reports import write_all
+    existing = [path for path in all_files(out_dir) if path.exists()]
+    if existing and not force:
+        raise click.ClickException(f"{out_dir} already holds reports ({existing[0]}); pass --force to regenerate them.")
 
     for path in write_all(out_dir, data_dir):
         click.echo(f"wrote {path}", err=True)

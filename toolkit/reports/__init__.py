@@ -27,6 +27,19 @@ TABLES = {
 }
 
 
+FIXED_FIGURES = ("error_vs_parameters.png", "error_vs_year.png", "plain_vs_residual.png", "activations.png")
+
+
+def all_files(out_dir):
+    """Every file `write_all` writes into `out_dir`, so a caller can check them before any work."""
+    import pathlib
+
+    out = pathlib.Path(out_dir)
+    tables = [out / f"{name}.{suffix}" for name in TABLES for suffix in ("csv", "md")]
+    figures = [out / "figures" / name for name in (*FIXED_FIGURES, *task_figures(None))]
+    return [*tables, *figures, out / "README.md"]
+
+
 def write_all(out_dir, data_dir=None):
     """Regenerate every table (.csv and .md), every figure and the README of `out_dir`; returns the paths."""
     import pathlib
@@ -42,12 +55,12 @@ def write_all(out_dir, data_dir=None):
             write_table(frames[name], out / f"{name}.{suffix}")
             written.append(out / f"{name}.{suffix}")
     curves = plain_and_residual_curves()
-    figures = {
-        "error_vs_parameters.png": lambda p: plots.error_vs_parameters(frames["history"], p),
-        "error_vs_year.png": lambda p: plots.error_vs_year(frames["history"], p),
-        "plain_vs_residual.png": lambda p: plots.plain_vs_residual(curves, p),
-        "activations.png": plots.activation_functions,
-    }
+    figures = dict(zip(FIXED_FIGURES, (
+        lambda p: plots.error_vs_parameters(frames["history"], p),
+        lambda p: plots.error_vs_year(frames["history"], p),
+        lambda p: plots.plain_vs_residual(curves, p),
+        plots.activation_functions,
+    )))  # fmt: skip
     figures |= task_figures(data_dir)
     for filename, draw in figures.items():
         draw(out / "figures" / filename)

@@ -48,13 +48,21 @@ def params_report(names=None):
     return frame
 
 
-def write_table(frame, path):
-    """Write a DataFrame with the format taken from the suffix: .csv, .md, .html or .json.
+def table_format(path):
+    """The format a table written to `path` gets, from its suffix: csv, md, html or json.
 
     Raises:
         ValueError: for any other suffix.
     """
     suffix = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else ""
+    if suffix not in ("csv", "md", "html", "json"):
+        raise ValueError(f"Cannot tell the report format from {str(path)!r}: use .csv, .md, .html or .json.")
+    return suffix
+
+
+def write_table(frame, path):
+    """Write a DataFrame in the format its suffix names (`table_format`)."""
+    suffix = table_format(path)
     if suffix == "csv":
         frame.to_csv(path, index=False)
     elif suffix == "md":
@@ -62,10 +70,8 @@ def write_table(frame, path):
             f.write(frame.astype(object).where(frame.notna(), "").to_markdown(index=False) + "\n")
     elif suffix == "html":
         frame.to_html(path, index=False, na_rep="")
-    elif suffix == "json":
-        frame.to_json(path, orient="records", indent=2)
     else:
-        raise ValueError(f"Cannot tell the report format from {path!r}: use .csv, .md, .html or .json.")
+        frame.to_json(path, orient="records", indent=2)
 
 
 ERROR_MEASURE = {
