@@ -40,6 +40,7 @@ def test_raw_and_gzip_idx(tmp_path):
         (struct.pack(">HBB", 1, 0x08, 1) + struct.pack(">I", 2) + bytes(2), "not an IDX file"),
         (b"\x00\x00", "too short"),
         (gzip.compress(np.random.default_rng(0).bytes(4000))[:500], "gzip stream is corrupt"),
+        (gzip.compress(bytes(4000))[:10] + b"\xff" * 40, "gzip stream is corrupt"),  # bad data, not an early end
     ],
 )
 def test_corrupt_idx_files(tmp_path, content, message):

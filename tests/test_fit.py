@@ -222,3 +222,12 @@ def test_a_weights_file_of_a_run_works_as_weights_and_a_lone_one_says_what_it_ne
     result = CliRunner().invoke(toolkit, ["predict", digit, "--weights", str(lone)])
     assert result.exit_code == 1
     assert f"{lone} is a weights file without its model: give the run folder" in result.output
+
+
+def test_a_broken_weights_file_is_named_in_a_one_line_error(data_dir, tmp_path):
+    run = tmp_path / "run"
+    assert fit(run, "--epochs", "1", "--limit", "200").exit_code == 0
+    (run / "best.weights.h5").write_bytes(b"not HDF5 at all")
+    result = CliRunner().invoke(toolkit, ["predict", str(ROOT / "samples" / "7.png"), "--weights", str(run)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {run.resolve() / 'best.weights.h5'}: not a readable weights file (")

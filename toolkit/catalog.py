@@ -270,6 +270,19 @@ def build_args(item):
     return {k: tuple(v) if k == "input_shape" else v for k, v in item.get("build", {}).items()}
 
 
+def load_file(model, path):
+    """`model.load_weights(path)`, with an error that names the file when it is not a weights file.
+
+    Raises:
+        WeightsError: for a file HDF5 cannot read (truncated, corrupt, not HDF5 at all).
+    """
+    try:
+        model.load_weights(str(path))
+    except OSError as error:
+        reason = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
+        raise WeightsError(f"{path}: not a readable weights file ({reason})") from None
+
+
 def load_into(model, weights_id):
     """Load the catalog weights `weights_id` into an already built `model` (hash checked).
 
@@ -280,9 +293,11 @@ def load_into(model, weights_id):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            model.load_weights(str(path))
+            load_file(model, path)
             # Keras only warns when it skips a part of the model, which then keeps random weights
             fits = not any("Skipping" in str(warning.message) for warning in caught)
+        except WeightsError:
+            raise
         except ValueError:
             fits = False
     if not fits:

@@ -6,6 +6,7 @@ http://yann.lecun.com/exdb/mnist/ -- magic 0x00000803 for images (uint8, 3 dimen
 
 import gzip
 import struct
+import zlib
 
 import numpy as np
 
@@ -27,7 +28,7 @@ def read_idx(path, expected_dims=None):
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
+        except (OSError, EOFError, zlib.error) as error:
             raise IDXError(f"{path}: the gzip stream is corrupt or truncated ({error})") from None
     if len(raw) < 4:
         raise IDXError(f"{path}: too short to be an IDX file ({len(raw)} bytes)")

@@ -66,10 +66,11 @@ def load_weights(model, weights):
     """
     if weights is None:
         return
-    if os.path.isfile(str(weights)):
-        model.load_weights(str(weights))
-        return
     from toolkit import catalog
+
+    if os.path.isfile(str(weights)):
+        catalog.load_file(model, weights)
+        return
 
     if str(weights).endswith(".h5"):
         raise catalog.WeightsError(f"{weights}: no such weights file")
