@@ -143,11 +143,12 @@ def make_soup(runs, out):
 
 def write_run_entry(out, config, params):
     """entry.json, what `--weights RUN_FOLDER` loads a finished run by (as `toolkit fit` writes it)."""
-    from toolkit.catalog import RUN_ENTRY
+    from toolkit.catalog import RUN_ENTRY, file_hash
     from toolkit.tasks import get_task
 
     task = get_task("folder", **config["task_settings"])
-    entry = {**task.run_entry(config["model"], config["build"]), "params": params}
+    entry = {**task.run_entry(config["model"], config["build"]), "params": params,
+             "sha256": file_hash(out / "best.weights.h5")}  # fmt: skip
     (out / RUN_ENTRY).write_text(json.dumps(entry, indent=2))
 
 

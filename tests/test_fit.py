@@ -228,6 +228,25 @@ def test_a_broken_weights_file_is_named_in_a_one_line_error(data_dir, tmp_path):
     run = tmp_path / "run"
     assert fit(run, "--epochs", "1", "--limit", "200").exit_code == 0
     (run / "best.weights.h5").write_bytes(b"not HDF5 at all")
+    entry = json.loads((run / "entry.json").read_text())
+    del entry["sha256"]  # accepted as changed, so the file itself is read
+    (run / "entry.json").write_text(json.dumps(entry))
     result = CliRunner().invoke(toolkit, ["predict", str(ROOT / "samples" / "7.png"), "--weights", str(run)])
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {run.resolve() / 'best.weights.h5'}: not a readable weights file (")
+
+
+def test_weights_changed_after_their_run_ended_are_refused_until_accepted(data_dir, tmp_path):
+    run = tmp_path / "run"
+    assert fit(run, "--epochs", "1", "--limit", "200").exit_code == 0
+    with h5py.File(run / "best.weights.h5", "r+") as f:  # still a valid file, with one weight changed
+        kernels = []
+        f.visititems(lambda name, item: kernels.append(item) if isinstance(item, h5py.Dataset) else None)
+        kernels[0][...] = kernels[0][()] + 1.0
+    predict = ["predict", str(ROOT / "samples" / "7.png"), "--weights", str(run)]
+    result = CliRunner().invoke(toolkit, predict)
+    assert result.exit_code == 1 and "has changed since its run ended" in result.output
+    entry = json.loads((run / "entry.json").read_text())
+    del entry["sha256"]  # as the message says
+    (run / "entry.json").write_text(json.dumps(entry))
+    assert CliRunner().invoke(toolkit, predict).exit_code == 0

@@ -168,7 +168,10 @@ def entry(weights_id):
                 f"{weights_id} is a weights file without its model: give the run folder of `toolkit fit` that"
                 f" holds it (with its {RUN_ENTRY}), or a catalog id"
             )
-        return {**run_entry(folder), "file": str(pathlib.Path(weights_id).resolve())}
+        item = run_entry(folder)
+        if pathlib.Path(weights_id).resolve() != pathlib.Path(item["file"]):
+            item.pop("sha256", None)  # another file than the one the run recorded
+        return {**item, "file": str(pathlib.Path(weights_id).resolve())}
     catalog = load_catalog()
     if weights_id not in catalog:
         close = close_matches(weights_id, catalog)
@@ -221,8 +224,14 @@ def weights_file(weights_id):
         WeightsError: when the file is missing or its hash does not match the catalog.
     """
     item = entry(weights_id)
-    if item.get("run"):
-        return pathlib.Path(item["file"])  # a run of the user's own: no hash to check it against
+    if item.get("run"):  # a run of the user's own: checked against the hash it recorded when it ended
+        path = pathlib.Path(item["file"])
+        if item.get("sha256") and file_hash(path) != item["sha256"]:
+            raise WeightsError(
+                f"{path} has changed since its run ended; if you changed it yourself, delete the sha256 line"
+                f" of {pathlib.Path(item['run']) / RUN_ENTRY} to accept it"
+            )
+        return path
     local = WEIGHTS_DIR / item["file"]
     algorithm, expected = expected_hash(item)
     if local.exists():

@@ -8,7 +8,7 @@ import time
 
 import keras
 
-from toolkit.catalog import RUN_ENTRY
+from toolkit.catalog import RUN_ENTRY, file_hash
 from toolkit.machine import describe_machine
 
 STRATEGIES = ("default", "mirrored", "multi-worker")
@@ -156,7 +156,8 @@ def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=
         "machine": describe_machine(),
     }
     task.calibrate(model, data_dir)
-    entry = {**task.run_entry(config["model"], config.get("build", {}), data_dir), "params": model.count_params()}
+    entry = {**task.run_entry(config["model"], config.get("build", {}), data_dir), "params": model.count_params(),
+             "sha256": file_hash(out / "best.weights.h5")}  # every later load checks it  # fmt: skip
     (out / RUN_ENTRY).write_text(json.dumps(entry, indent=2))
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     if (out / "history.csv").exists():
