@@ -246,3 +246,17 @@ def test_a_fit_whose_loss_is_not_finite_stops_unfinished_and_says_when(data_dir,
     assert result.exit_code == 1
     assert "the training loss became inf in epoch 2" in result.output.splitlines()[-1]
     assert not (run / "metrics.json").exists() and not (run / "entry.json").exists()
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_another_delimiter_is_found(tmp_path, delimiter):
+    rows = ["Month", "1949-01", "1949-02", "1949-03", "1949-04"]
+    values = ["Passengers", "112", "118", "132", "129"]
+    path = write(tmp_path, "\n".join(f"{a}{delimiter}{b}" for a, b in zip(rows, values)) + "\n")
+    assert read_series(path).values[:, 0].tolist() == [112, 118, 132, 129]
+
+
+def test_cells_that_are_not_numbers_are_named_with_their_lines(tmp_path):
+    path = write(tmp_path, "Month,Passengers\n1949-01,112\n1949-02,118\n1949-03,?\n1949-04,x\n1949-05,125\n")
+    with pytest.raises(SeriesError, match=r"the column 'Passengers' has 2 values that are not numbers \(line 4: '\?'"):
+        read_series(path, target="Passengers")

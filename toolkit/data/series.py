@@ -5,6 +5,7 @@ its target the next `horizon` steps of the target column. Splits are chronologic
 shuffled across time, and scaling is fitted on the training part only.
 """
 
+import csv
 import dataclasses
 import warnings
 
@@ -71,11 +72,25 @@ def _parse_time(frame, time_col):
 
 
 def read_csv(path, **options):
-    """`pandas.read_csv`, with a `SeriesError` naming the file for a file that is not CSV text."""
+    """`pandas.read_csv` with the delimiter found in the file's start (comma, semicolon, tab or bar),
+    and a `SeriesError` naming the file for a file that is not CSV text."""
     try:
-        return pd.read_csv(path, **options)
+        with open(path, newline="", errors="replace") as f:
+            sample = f.read(1 << 16)
+        try:
+            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        except csv.Error:  # one column, or nothing the sniffer can tell
+            delimiter = ","
+        return pd.read_csv(path, **{"sep": delimiter, **options})
     except (OSError, ValueError, UnicodeDecodeError) as error:
         raise SeriesError(f"{path}: cannot read it as CSV ({str(error).splitlines()[0]})") from None
+
+
+def _not_numbers(frame, column):
+    """The rows (numbered from 1, after the header) and cells of `column` that are not numbers."""
+    cells = frame[column]
+    bad = cells.notna() & pd.to_numeric(cells, errors="coerce").isna()
+    return [(i + 2, cells.iloc[i]) for i in bad.to_numpy().nonzero()[0]]
 
 
 def read_series(path, time_col=None, target=None, fill="interpolate", columns=None):
@@ -101,9 +116,14 @@ def read_series(path, time_col=None, target=None, fill="interpolate", columns=No
     bad_times = int(times.isna().sum())
     if bad_times > len(frame) // 2:
         raise SeriesError(f"{path}: {bad_times} of {len(frame)} timestamps cannot be parsed as dates")
+    if target is not None and target in frame.columns and not pd.api.types.is_numeric_dtype(frame[target]):
+        bad = _not_numbers(frame, target)
+        shown = ", ".join(f"line {line}: {value!r}" for line, value in bad[:3]) + (" ..." if len(bad) > 3 else "")
+        raise SeriesError(f"{path}: the column {target!r} has {len(bad)} values that are not numbers ({shown})")
     numeric = [c for c in frame.columns if c not in used and pd.api.types.is_numeric_dtype(frame[c]) and c != "No"]
     if not numeric:
-        raise SeriesError(f"{path}: no numeric column to forecast")
+        columns = ", ".join(map(str, frame.columns))
+        raise SeriesError(f"{path}: no numeric column to forecast among {len(frame.columns)} ({columns})")
     if target is None:
         if len(numeric) > 1:
             raise SeriesError(
