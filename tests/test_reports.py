@@ -156,6 +156,8 @@ def test_resnet20_on_the_papers_schedule_beats_the_shared_budget():
     assert hub.model_info("resnet20").errors["cifar10_test_error"] < error[164] < error[40]
     model = toolkit.build_model("resnet20", weights="cifar10_164ep")
     assert model.count_params() == longer["params"]
+    recipes = (ROOT / "docs" / "cifar10.md").read_text()
+    assert longer["recipe"]["command"].removeprefix("KERAS_BACKEND=tensorflow ") in recipes
 
 
 def test_the_second_resnet20_run_comes_nearest_the_paper():

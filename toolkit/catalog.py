@@ -102,6 +102,11 @@ def load_catalog():
     Raises:
         WeightsError: when the catalog is missing or an entry breaks the schema.
     """
+    return copy.deepcopy(_entries())  # callers may change theirs
+
+
+def _entries():
+    """The cached catalog itself, for reads inside this module (never handed out)."""
     try:
         stat = CATALOG.stat()
     except OSError:
@@ -109,7 +114,7 @@ def load_catalog():
             f"the weights catalog {CATALOG} is missing: the toolkit is installed without its weights"
             " (reinstall it, or point TOOLKIT_WEIGHTS at a folder holding catalog.json)"
         ) from None
-    return copy.deepcopy(_read_catalog(str(CATALOG), stat.st_mtime_ns, stat.st_size))  # callers may change theirs
+    return _read_catalog(str(CATALOG), stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=4)
@@ -148,7 +153,7 @@ def list_weights(pattern="*", task=None):
     """Ids of the catalog entries matching a shell-style `pattern`, optionally for one task."""
     return [
         weights_id
-        for weights_id, item in load_catalog().items()
+        for weights_id, item in _entries().items()
         if fnmatch.fnmatch(weights_id, pattern) and task in (None, item["task"])
     ]
 
@@ -172,12 +177,12 @@ def entry(weights_id):
         if pathlib.Path(weights_id).resolve() != pathlib.Path(item["file"]):
             item.pop("sha256", None)  # another file than the one the run recorded
         return {**item, "file": str(pathlib.Path(weights_id).resolve())}
-    catalog = load_catalog()
+    catalog = _entries()
     if weights_id not in catalog:
         close = close_matches(weights_id, catalog)
         hint = f" Did you mean {', '.join(close)}?" if close else " See `toolkit weights list`."
         raise WeightsError(f"Unknown weights {weights_id!r}.{hint}")
-    return catalog[weights_id]
+    return copy.deepcopy(catalog[weights_id])
 
 
 def run_entry(run_dir):

@@ -71,9 +71,10 @@ def build_model(name, **kwargs):
         raise ValueError(f"{name}: num_classes must be a positive integer. Received: num_classes={classes!r}")
     weights = kwargs.get("weights")
     if isinstance(weights, str) and not os.path.isfile(weights):
-        known = os.path.isdir(weights) or weights in catalog.load_catalog()
+        known = os.path.isdir(weights) or weights in catalog.list_weights()
         weights_id = weights if known else f"{name}.{weights}"
-        item = catalog.entry(weights_id) if os.path.isdir(weights_id) else catalog.load_catalog().get(weights_id, {})
+        known = known or weights_id in catalog.list_weights()
+        item = catalog.entry(weights_id) if known else {}
         if item.get("arch") == name:
             trained = catalog.build_args(item)
             kwargs = {**trained, **kwargs, "weights": weights_id}
