@@ -181,7 +181,8 @@ def test_every_option_of_a_task_is_declared_once_in_its_options():
     from toolkit.tasks import TASKS, task_class
 
     common = {"model_name", "task_name", "epochs", "batch_size", "learning_rate", "optimizer", "seed", "augment", "out",
-              "resume", "force", "strategy", "tensorboard", "limit", "data_dir", "model_args"}  # fmt: skip
+              "resume", "force", "strategy", "tensorboard", "limit", "data_dir", "model_args", "weight_decay",
+              "schedule", "precision", "recipe"}  # fmt: skip
     declared = {field.name for name in TASKS for field in dataclasses.fields(task_class(name).Options)}
     assert {param.name for param in fit_command.params} == common | declared
 
@@ -250,3 +251,48 @@ def test_weights_changed_after_their_run_ended_are_refused_until_accepted(data_d
     del entry["sha256"]  # as the message says
     (run / "entry.json").write_text(json.dumps(entry))
     assert CliRunner().invoke(toolkit, predict).exit_code == 0
+
+
+def test_the_learning_rate_schedules():
+    """cosine: from the rate given to 1 % of it; warmup-cosine: a tenth for one epoch, then cosine towards 0."""
+    from toolkit.tasks.training import learning_rate_at
+
+    cosine = [learning_rate_at(e, 10, 0.1) for e in range(11)]
+    assert cosine[0] == 0.1 and cosine[10] == pytest.approx(0.001) and all(a > b for a, b in zip(cosine, cosine[1:]))
+    warm = [learning_rate_at(e, 10, 0.1, "warmup-cosine") for e in range(10)]
+    assert warm[0] == pytest.approx(0.01) and warm[1] == 0.1 and warm[9] < 0.05 * 0.1
+    assert all(a > b for a, b in zip(warm[1:], warm[2:]))
+    with pytest.raises(ValueError, match="schedule must be cosine or warmup-cosine"):
+        learning_rate_at(0, 10, 0.1, "step")
+
+
+def test_a_recipe_gives_the_settings_the_command_line_does_not(data_dir, tmp_path):
+    """The cifar10 recipe's settings, LeNet-5's own learning rate among them; options given win,
+    and the recorded command spells every setting out."""
+    out = tmp_path / "run"
+    result = CliRunner().invoke(toolkit, ["fit", "--recipe", "cifar10", "--model", "lenet5", "--epochs", "1",
+                                      "--per-class", "10", "--weight-decay", "1e-3", "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    assert (config["task"], config["learning_rate"], config["weight_decay"], config["optimizer"]) == ("folder", 0.01, 1e-3, "sgd")
+    assert config["task_settings"]["validation_split"] == 0.1 and config["task_settings"]["image_size"] == 32
+    assert config["command"] == (
+        "toolkit fit --model lenet5 --task folder --recipe cifar10 --epochs 1 --batch-size 128 --lr 0.01"
+        " --optimizer sgd --seed 0 --augment crop-flip --strategy default --weight-decay 0.001 --schedule warmup-cosine"
+        f" --data cifar10 --image-size 32 --per-class 10 --validation-split 0.1 --out {out}"
+    )
+    assert config["schedule"] == "warmup-cosine" and config["hyperparameters"]["augment"].startswith("pad 4")
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--task", "digits", "--augment", "crop-flip"], "--augment crop-flip: the digits task takes none, affine, elastic"),
+        (["--recipe", "cifar10", "--task", "digits"], "the cifar10 recipe trains the folder task, not digits"),
+        (["--recipe", "cifar100"], "Invalid value for '--recipe'"),
+    ],
+)
+def test_settings_a_task_cannot_train_with_are_refused(tmp_path, options, message):
+    result = CliRunner().invoke(toolkit, ["fit", "--model", "lenet5", *options, "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "run").exists()

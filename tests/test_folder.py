@@ -130,3 +130,66 @@ def test_a_class_whose_images_are_all_unreadable_is_an_error(tmp_path):
     assert result.exit_code == 1, result.output
     assert result.output.splitlines()[-1] == f"Error: {root}: the class 'square' has no readable images"
     assert not (tmp_path / "run" / "metrics.json").exists()
+
+
+def test_crop_flip_cuts_windows_of_the_padded_images_and_flips_some():
+    import tensorflow as tf
+
+    from toolkit.data.augment import crop_flip
+
+    images = np.random.default_rng(0).integers(1, 255, (64, 32, 32, 3)).astype("float32")
+    out = crop_flip(tf.constant(images), tf.constant([1, 2]), pad=4, fill=127.5).numpy()
+    assert out.shape == images.shape
+    flipped = 0
+    for original, crop in zip(images, out):
+        padded = np.pad(original, [(4, 4), (4, 4), (0, 0)], constant_values=127.5)
+        windows = [padded[y : y + 32, x : x + 32] for y in range(9) for x in range(9)]
+        assert any(np.array_equal(crop, w) for w in windows) or any(np.array_equal(crop, w[:, ::-1]) for w in windows)
+        flipped += not any(np.array_equal(crop, w) for w in windows)
+    assert 16 < flipped < 48  # about half
+    assert sum(not np.array_equal(o, c) for o, c in zip(images, out)) > 48  # most are moved
+
+
+def test_cutout_blanks_one_square_cut_off_at_the_border():
+    import tensorflow as tf
+
+    from toolkit.data.augment import cutout
+
+    images = np.random.default_rng(0).uniform(0.5, 1, (200, 32, 32, 3)).astype("float32")
+    out = cutout(tf.constant(images), tf.constant([1, 2]), 8).numpy()
+    assert out.shape == images.shape and out.dtype == images.dtype
+    blanked = (out == 0).all(axis=3)
+    assert np.array_equal(out[~blanked], images[~blanked])  # the rest is left as it was
+    sizes = []
+    for mask in blanked:
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        assert mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].all() and mask.sum() == len(rows) * len(cols)
+        sizes.append((len(rows), len(cols)))
+    assert max(sizes) == (8, 8) and min(min(sizes)) < 8  # whole squares, and some cut off at a border
+
+
+def test_a_second_run_of_shipped_weights_on_all_training_images(data_dir, tmp_path):
+    """`--weights` of the same classes starts from the whole net, classifier included (the catalog
+    then lists the entry's recipe under `starts_from`); `--validation-split 0` holds none out and
+    keeps the last epoch."""
+    from toolkit import hub, runs
+
+    out = tmp_path / "run"
+    result = fit("--recipe", "cifar10", "--model", "lenet5", "--weights", "lenet5.cifar10", "--validation-split", "0",
+                 "--lr", "1e-9", "--cutout", "8", "--epochs", "1", "--per-class", "20", "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())
+    assert runs.started_from(config) == "lenet5.cifar10" and config["hyperparameters"]["training_images"] == 200
+    assert runs.earlier_recipes("lenet5.cifar10")[0]["epochs"] == 40
+    assert runs.history(out / "history.csv").keys() == {"accuracy"}  # nothing held out to validate on
+    trained, shipped = hub.load_pretrained(str(out)), hub.load_pretrained("lenet5.cifar10")
+    for after, before in zip(trained.get_weights(), shipped.get_weights()):
+        np.testing.assert_allclose(after, before, atol=1e-6)  # a learning rate of 1e-9 leaves the start as it was
+
+
+def test_cutout_needs_the_crop_flip_augmentation(data_dir, tmp_path):
+    result = fit("--data", "cifar10", "--model", "lenet5", "--image-size", "32", "--per-class", "5", "--cutout", "8",
+                 "--out", tmp_path / "run")  # fmt: skip
+    assert result.exit_code == 1 and result.output.splitlines()[-1] == (
+        "Error: cutout goes with the crop-flip augmentation (--cutout)"
+    )

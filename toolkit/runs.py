@@ -61,7 +61,7 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
         **({"floor": floor} if floor else {}),
         "recipe": {
             "command": config["command"],
-            "epochs": config["epochs"] + sum(r["epochs"] for r in earlier),
+            "epochs": config["epochs"] + sum(r.get("epochs", 0) for r in earlier),
             **({"starts_from": earlier} if earlier else {}),
             "seconds_per_epoch": metrics["seconds_per_epoch"],
             "machine": metrics.get("machine") or describe_machine(),
@@ -105,7 +105,8 @@ def earlier_recipes(start_weights):
     if start_weights in entries:
         recipe = dict(entries[start_weights]["recipe"])
         before = recipe.pop("starts_from", [])
-        recipe["epochs"] -= sum(r["epochs"] for r in before)
+        if "epochs" in recipe:  # converted weights record none
+            recipe["epochs"] -= sum(r.get("epochs", 0) for r in before)
         return before + [recipe]
     run = pathlib.Path(start_weights).parent
     if not (run / "config.json").exists():
@@ -122,8 +123,10 @@ def earlier_recipes(start_weights):
 
 def started_from(config):
     """The weights a run's config says it started from: `toolkit fit --weights` keeps them in the
-    task's settings, `benchmarks/cifar10.py --start-weights` beside them."""
-    return config.get("task_settings", {}).get("start_weights") or config.get("start_weights")
+    task's settings (the folder task as the weights it transfers), and runs of the CIFAR-10
+    benchmark before it trained through `toolkit fit` beside them."""
+    settings = config.get("task_settings", {})
+    return settings.get("start_weights") or settings.get("base_weights") or config.get("start_weights")
 
 
 def to_float16(path):

@@ -4,6 +4,7 @@ import click
 
 from cli.options import model_args_option, option_name
 from toolkit.tasks import TASKS
+from toolkit.tasks.recipes import RECIPES
 
 data_dir_option = click.option(
     "--data-dir",
@@ -94,14 +95,38 @@ def task_options(command):
     help="The optimizer (GANs use Adam with beta_1 = 0.5).",
 )
 @click.option(
+    "--weight-decay",
+    type=click.FloatRange(0),
+    help="Decoupled weight decay, as Keras applies it (default: none; 1e-4 with adamw).",
+)
+@click.option(
+    "--schedule",
+    type=click.Choice(["cosine", "warmup-cosine"]),
+    default="cosine",
+    show_default=True,
+    help="The learning rate per epoch: cosine decay to 1 % of --lr, or a warm-up epoch at a tenth, then cosine decay to 0.",
+)
+@click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of every random source; same seed, same weights."
 )
 @click.option(
     "--augment",
-    type=click.Choice(["none", "affine", "elastic"]),
+    type=click.Choice(["none", "affine", "elastic", "crop-flip"]),
     default="none",
     show_default=True,
-    help="Distortions of the training images.",
+    help="Distortions of the training images: digits, segmentation: affine, elastic; folder: affine, crop-flip.",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["float32", "mixed_bfloat16"]),
+    default="float32",
+    show_default=True,
+    help="Compute in bfloat16 with float32 weights (faster on a GPU, and on a CPU with AVX512_BF16).",
+)
+@click.option(
+    "--recipe",
+    type=click.Choice(sorted(RECIPES)),
+    help="Take the settings this command line does not give from a named recipe (cifar10: the CIFAR-10 benchmark's).",
 )
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (default: runs/MODEL-TASK).")
 @click.option(
@@ -120,7 +145,7 @@ def task_options(command):
 @data_dir_option
 @model_args_option
 @task_options
-def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimizer, seed, augment, out, resume, force, strategy, tensorboard, limit, data_dir, model_args, **chosen):  # fmt: skip
+def fit_command(model_name, task_name, recipe, out, resume, force, strategy, tensorboard, limit, data_dir, model_args, **chosen):  # fmt: skip
     """Train MODEL on TASK; writes best.weights.h5, metrics.json, history.csv/png to --out.
 
     The options after --arg belong to the tasks that name them in their help.
@@ -134,14 +159,26 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
 
     import toolkit
     from toolkit.tasks import get_task, task_class
+    from toolkit.tasks.recipes import get_recipe
 
     toolkit.model_info(model_name)
+    ctx = click.get_current_context()
+    given = {name for name in ctx.params if ctx.get_parameter_source(name).name == "COMMANDLINE"}
+    if recipe:
+        if "task_name" in given and task_name != get_recipe(recipe).task:
+            raise click.UsageError(f"the {recipe} recipe trains the {get_recipe(recipe).task} task, not {task_name}")
+        task_name = get_recipe(recipe).task
+        chosen.update({k: v for k, v in get_recipe(recipe).for_model(model_name).items() if k not in given})
+    epochs, batch_size, optimizer, seed = (chosen.pop(k) for k in ("epochs", "batch_size", "optimizer", "seed"))
+    learning_rate, weight_decay, schedule = (chosen.pop(k) for k in ("learning_rate", "weight_decay", "schedule"))
+    augment, precision = chosen.pop("augment"), chosen.pop("precision")
     cls = task_class(task_name)
     declared = {field.name for field in dataclasses.fields(cls.Options)}
-    ctx = click.get_current_context()
-    foreign = [name for name in chosen if name not in declared and ctx.get_parameter_source(name).name == "COMMANDLINE"]
+    foreign = [name for name in chosen if name not in declared and name in given]
     if foreign:
         raise click.UsageError(f"{option_name(foreign[0])} is not an option of the {task_name} task")
+    if augment not in cls.augmentations:
+        raise click.UsageError(f"--augment {augment}: the {task_name} task takes {', '.join(cls.augmentations)}")
     options = cls.Options(**{name: chosen[name] for name in declared})
     if task_name in ("folder", "segmentation") and data_dir and not options.data:
         options.data, data_dir = data_dir, None  # before --data, these tasks took their folder as --data-dir
@@ -164,10 +201,14 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
 
         backend = keras.backend.backend()
         command = "" if backend == "tensorflow" else f"KERAS_BACKEND={backend} "
+        command += f"toolkit fit --model {model_name} --task {task_name}" + (f" --recipe {recipe}" if recipe else "")
         command += (
-            f"toolkit fit --model {model_name} --task {task_name} --epochs {epochs} --batch-size {batch_size}"
-            f" --lr {learning_rate:g} --optimizer {optimizer} --seed {seed} --augment {augment} --strategy {strategy}"
+            f" --epochs {epochs} --batch-size {batch_size} --lr {learning_rate:g} --optimizer {optimizer}"
+            f" --seed {seed} --augment {augment} --strategy {strategy}"
         )
+        command += f" --weight-decay {weight_decay:g}" if weight_decay is not None else ""
+        command += f" --schedule {schedule}" if schedule != "cosine" else ""
+        command += f" --precision {precision}" if precision != "float32" else ""
         command += f" --limit {limit}" if limit else ""
         command += _option_flags(options)
         command += "".join(f" --arg {shlex.quote(f'{k}={v!r}')}" for k, v in model_args)
@@ -187,16 +228,30 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
             "strategy": strategy,
             "limit": limit,
             "backend": backend,
+            **({"recipe": recipe} if recipe else {}),
+            **({"weight_decay": weight_decay} if weight_decay is not None else {}),
+            **({"schedule": schedule} if schedule != "cosine" else {}),
+            **({"precision": precision} if precision != "float32" else {}),
         }
         _check_resumed_config(out, config)
+        keras.mixed_precision.set_global_policy(precision)
         with make_strategy(strategy).scope():
             model = task.build(model_name, **dict(model_args), **task_build)
-            task.compile(model, optimizer, learning_rate)
+            task.compile(model, optimizer, learning_rate, weight_decay)
         config["input_shape"] = list(model.input_shape[1:]) if hasattr(model, "input_shape") else None
         train, validation = task.datasets(
             model, batch_size=batch_size, seed=seed, augment=augment, data_dir=data_dir, limit=limit
         )
         config["task_settings"] = task.settings
+        config["hyperparameters"] = {
+            "optimizer": {"sgd": "sgd, nesterov momentum 0.9"}.get(optimizer, optimizer),
+            "learning_rate": learning_rate,
+            "schedule": schedule,
+            "batch_size": batch_size,
+            **({"weight_decay": weight_decay} if weight_decay is not None else {}),
+            **task.training_facts(augment, data_dir, limit),
+            "precision": precision,
+        }
         click.echo(f"fitting {model_name} ({model.count_params():,} parameters) on {task_name} -> {out}", err=True)
         with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
             metrics = run_fit(task, model, train, validation, out=out, epochs=epochs, config=config, tensorboard=tensorboard, data_dir=data_dir)  # fmt: skip
@@ -206,8 +261,11 @@ def fit_command(model_name, task_name, epochs, batch_size, learning_rate, optimi
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
+    finally:
+        if precision != "float32":  # what the process builds next computes in float32 again
+            import keras
 
-
+            keras.mixed_precision.set_global_policy("float32")
 
 
 RUN_FILES = ("config.json", "entry.json", "metrics.json", "best.weights.h5", "history.csv", "history.png")

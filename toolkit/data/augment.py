@@ -1,14 +1,16 @@
-"""Distortions of image batches in tf.data: small affine moves and elastic deformations.
+"""Distortions of image batches in tf.data: small affine moves, elastic deformations, and the
+CIFAR-10 recipes' padded crops, flips and cutout.
 
-Reference: Simard, Steinkraus & Platt, "Best practices for convolutional neural networks
-applied to visual document analysis", ICDAR 2003 (elastic distortions; alpha 20 here, milder than their 34, sigma 4).
+References: Simard, Steinkraus & Platt, "Best practices for convolutional neural networks
+applied to visual document analysis", ICDAR 2003 (elastic distortions; alpha 20 here, milder than
+their 34, sigma 4); He et al., "Deep residual learning for image recognition", CVPR 2016, section
+4.2 (4 pixels of padding, random 32x32 crops, horizontal flips); DeVries & Taylor, "Improved
+regularization of convolutional neural networks with cutout", 2017.
 """
 
 import math
 
 import tensorflow as tf
-
-AUGMENTATIONS = ("none", "affine", "elastic")
 
 
 def _gaussian_kernel(sigma):
@@ -65,3 +67,32 @@ def distort(images, seed, kind="affine", rotation=10.0, shift=2.0, scale=0.1, al
         ys += alpha * field[..., 0]
         xs += alpha * field[..., 1]
     return _bilinear_sample(images, ys, xs)
+
+
+def crop_flip(images, seed, pad=4, fill=0.0):
+    """Pad a batch (B, H, W, C) by `pad` pixels of `fill` on every side, cut a random H x W window
+    out of each image and flip half of them left to right; `seed` is a stateless seed pair."""
+    shape = tf.shape(images)
+    b, h, w = shape[0], shape[1], shape[2]
+    seeds = tf.random.experimental.stateless_split(seed, 3)
+    padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], constant_values=fill)
+    dy = tf.random.stateless_uniform([b], seeds[0], 0, 2 * pad + 1, dtype=tf.int32)
+    dx = tf.random.stateless_uniform([b], seeds[1], 0, 2 * pad + 1, dtype=tf.int32)
+    flip = tf.random.stateless_uniform([b], seeds[2]) < 0.5
+    rows = dy[:, None] + tf.range(h)[None]
+    cols = dx[:, None] + tf.where(flip[:, None], tf.range(w - 1, -1, -1)[None], tf.range(w)[None])
+    return tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
+
+
+def cutout(images, seed, size, fill=0.0):
+    """Set a `size` x `size` square around a random pixel of each image to `fill`, cut off where it
+    overhangs the border (cutout)."""
+    shape = tf.shape(images)
+    b, h, w = shape[0], shape[1], shape[2]
+    seeds = tf.random.experimental.stateless_split(seed, 2)
+    top = tf.random.stateless_uniform([b], seeds[0], 0, h, dtype=tf.int32) - size // 2
+    left = tf.random.stateless_uniform([b], seeds[1], 0, w, dtype=tf.int32) - size // 2
+    rows = (tf.range(h)[None] >= top[:, None]) & (tf.range(h)[None] < top[:, None] + size)
+    cols = (tf.range(w)[None] >= left[:, None]) & (tf.range(w)[None] < left[:, None] + size)
+    square = (rows[:, :, None] & cols[:, None, :])[..., None]
+    return tf.where(square, tf.cast(fill, images.dtype), images)

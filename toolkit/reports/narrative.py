@@ -139,8 +139,8 @@ def _longer_run_text(weights_id, item):
     recipe = item["recipe"]
     if not recipe.get("starts_from"):
         return f"the same recipe run for {recipe['epochs']} epochs (`{weights_id}`) reaches {metrics['error']:.2%}"
-    start = re.search(r"--start-weights (\S+)", recipe["command"])
-    more = recipe["epochs"] - sum(earlier["epochs"] for earlier in recipe["starts_from"])
+    start = re.search(r"--(?:start-)?weights (\S+)", recipe["command"])
+    more = recipe["epochs"] - sum(earlier.get("epochs", 0) for earlier in recipe["starts_from"])
     settings = recipe["hyperparameters"]
     soup = f"; {settings['soup']}" if "soup" in settings else ""
     return (f"`{weights_id}`, {more} more epochs from {f'`{start[1]}`' if start else 'earlier weights'}"

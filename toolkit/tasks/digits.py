@@ -23,6 +23,7 @@ class DigitsTask(ClassifierTask):
     """MNIST digits; takes no settings."""
 
     name = "digits"
+    augmentations = ("none", "affine", "elastic")
     settings = {}
     labels = LABELS
     preprocessing = (

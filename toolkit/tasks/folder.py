@@ -25,14 +25,17 @@ log = logging.getLogger(__name__)
 
 class FolderTask(ClassifierTask):
     name = "folder"
+    augmentations = ("none", "affine", "crop-flip")
 
     def __init__(self, data=None, image_size=64, classes=None, validation_split=0.2, preprocessing="tf",
-                 base_weights=None, freeze_base=False, per_class=None, class_names=None, seed=0):  # fmt: skip
+                 base_weights=None, freeze_base=False, per_class=None, class_names=None, seed=0, cutout=None):  # fmt: skip
         self.settings = {
             "data": data, "image_size": image_size, "classes": classes, "validation_split": validation_split,
             "preprocessing": preprocessing, "base_weights": base_weights, "freeze_base": freeze_base,
             "per_class": per_class, "class_names": class_names, "seed": seed,
         }  # fmt: skip
+        if cutout:
+            self.settings["cutout"] = cutout
         self._cache = {}
         self.skipped = 0
 
@@ -42,6 +45,10 @@ class FolderTask(ClassifierTask):
         image_size: int = option(64, "side of the square input images", minimum=8)
         classes: str = option(None, "only these class folders, comma-separated")
         per_class: int = option(None, "at most N images of each class", minimum=1)
+        validation_split: float = option(
+            0.2, "the share of each class held out to pick the best epoch by; 0: none, keep the last epoch", minimum=0
+        )
+        cutout: int = option(None, "with --augment crop-flip, also blank a random N x N square of each image", minimum=1)
         weights: str = option(None, "start from these catalog weights (e.g. resnet50.imagenet)")
         freeze_base: bool = option(False, "keep the transferred layers frozen; train the new classifier only")
 
@@ -56,11 +63,19 @@ class FolderTask(ClassifierTask):
             if source["arch"] != model_name:
                 log.warning("%s is a %s; fitting %s", options.weights, source["arch"], source["arch"])
                 model_name = source["arch"]
+        if not 0 <= options.validation_split < 1:
+            raise InputError("the validation split is a share of the images, from 0 up to 1", setting="validation_split")
         options.data = portable(locate(options.data, data_dir))
         settings = dict(data=options.data, image_size=options.image_size, preprocessing=preprocessing,
                         base_weights=options.weights, freeze_base=options.freeze_base, seed=seed,
-                        per_class=options.per_class, classes=options.classes.split(",") if options.classes else None)  # fmt: skip
+                        per_class=options.per_class, classes=options.classes.split(",") if options.classes else None,
+                        validation_split=options.validation_split, cutout=options.cutout)  # fmt: skip
         return settings, model_name, {}
+
+    @property
+    def save_best(self):
+        """With nothing held out there is no best epoch to pick: the last one is kept."""
+        return self.settings["validation_split"] > 0
 
     @property
     def labels(self):
@@ -144,10 +159,13 @@ class FolderTask(ClassifierTask):
                 train_pairs, test_pairs = self.scan(root / "train"), self.scan(root / "test")
             else:
                 train_pairs, test_pairs = self.scan(root), None
+            if not test_pairs and not self.settings["validation_split"]:
+                raise InputError(f"{root}: without train/ and test/ folders some images must be held out to test on",
+                                 setting="validation_split")  # fmt: skip
             rng = np.random.default_rng(self.settings["seed"])
             labels = np.array([label for _, label in train_pairs])
             held = np.zeros(len(train_pairs), bool)
-            for c in np.unique(labels):
+            for c in np.unique(labels) if self.settings["validation_split"] else []:
                 members = rng.permutation(np.flatnonzero(labels == c))
                 held[members[: max(1, int(round(len(members) * self.settings["validation_split"])))]] = True
             validation = [p for p, h in zip(train_pairs, held) if h]
@@ -161,6 +179,9 @@ class FolderTask(ClassifierTask):
         if which == "test" and pairs["test"] is pairs["validation"]:  # no test folder: the validation split
             which = "validation"
         if which not in self._cache:
+            if not pairs[which]:  # nothing held out
+                size = self.settings["image_size"]
+                return np.zeros((0, size, size, 3), "uint8"), np.zeros(0, "int32")
             skipped = self.skipped
             self._cache[which] = self._load(pairs[which])
             if self.skipped > skipped:
@@ -182,22 +203,25 @@ class FolderTask(ClassifierTask):
     def build(self, model_name, **kwargs):
         model = super().build(model_name, **kwargs)
         if self.settings["base_weights"]:
-            self.transfer(model, self.settings["base_weights"], freeze=self.settings["freeze_base"])
+            same_classes = catalog.entry(self.settings["base_weights"]).get("labels") == self.labels
+            self.transfer(model, self.settings["base_weights"], freeze=self.settings["freeze_base"],
+                          classifier=same_classes)  # fmt: skip
         return model
 
     @staticmethod
-    def transfer(model, weights_id, freeze=False):
-        """Copy every layer of the catalog weights whose name and shapes match, except the classifier."""
+    def transfer(model, weights_id, freeze=False, classifier=False):
+        """Copy every layer of the catalog weights whose name and shapes match; the classifier too
+        with `classifier` (weights trained on the same classes: a second run of the same net)."""
         source = {layer.name: layer for layer in hub.load_pretrained(weights_id).layers}
         copied = 0
         for layer in model.layers:
             other = source.get(layer.name)
-            if other is None or layer.name == "predictions" or not layer.weights:
+            if other is None or (layer.name == "predictions" and not classifier) or not layer.weights:
                 continue
             if [w.shape for w in layer.weights] != [w.shape for w in other.weights]:
                 continue
             layer.set_weights(other.get_weights())
-            layer.trainable = not freeze
+            layer.trainable = not freeze or layer.name == "predictions"
             copied += 1
         if not copied:
             raise ValueError(f"no layer of {weights_id} fits this model; use weights of the same architecture")
@@ -210,36 +234,57 @@ class FolderTask(ClassifierTask):
         return preprocess(images, self.settings["preprocessing"])
 
     def datasets(self, model, *, batch_size, seed, augment="none", data_dir=None, limit=None):
+        """Batches of the training split, shuffled each epoch, and of the validation split (None
+        when nothing is held out). `augment`: "affine" (flips, small rotations and shifts) or
+        "crop-flip" (the CIFAR-10 recipe: 4 pixels of mid-grey padding, random crops, flips, and
+        the `cutout` setting's squares)."""
         import tensorflow as tf
 
-        from toolkit.data.augment import distort
+        from toolkit.data.augment import crop_flip, cutout, distort
         from toolkit.data.imagenet import preprocess
 
         x, y = self.split(data_dir, "train")
         vx, vy = self.split(data_dir, "validation")
         if limit:
             x, y = x[:limit], y[:limit]
-        mode = self.settings["preprocessing"]
+        mode, size = self.settings["preprocessing"], self.settings.get("cutout", 0)
+        if size and augment != "crop-flip":
+            raise InputError("cutout goes with the crop-flip augmentation", setting="cutout")
+        shape = model.input_shape[1:]
 
-        def prepare(images):
-            return tf.numpy_function(lambda a: preprocess(a, mode), [images], tf.float32, stateful=False)
+        def prepared(images):
+            images = tf.numpy_function(lambda a: preprocess(a, mode), [images], tf.float32, stateful=False)
+            return tf.ensure_shape(images, (None, *shape))
+
+        def distorted(batch, s):
+            s = tf.cast(s, tf.int32) % (2**31 - 1)
+            images = tf.cast(batch[0], tf.float32)
+            if augment == "crop-flip":  # mid-grey: 0 once preprocessed in the tf mode
+                images = crop_flip(images, s, pad=4, fill=127.5)
+                images = cutout(images, s[::-1], size, fill=127.5) if size else images
+            else:
+                images = tf.image.stateless_random_flip_left_right(images / 255.0, s)
+                images = distort(images, s, "affine", rotation=8.0, shift=images.shape[1] / 10) * 255.0
+            return images, batch[1]
 
         train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed).batch(batch_size)
         if augment != "none":
             seeds = tf.data.Dataset.random(seed=seed).batch(2)
-
-            def distorted(batch, s):
-                s = tf.cast(s, tf.int32) % (2**31 - 1)
-                images = tf.cast(batch[0], tf.float32) / 255.0
-                images = tf.image.stateless_random_flip_left_right(images, s)
-                return distort(images, s, "affine", rotation=8.0, shift=images.shape[1] / 10) * 255.0, batch[1]
-
             train = tf.data.Dataset.zip((train, seeds)).map(distorted, num_parallel_calls=tf.data.AUTOTUNE)
-        shape = model.input_shape[1:]
-        train = train.map(lambda a, b: (tf.ensure_shape(prepare(tf.cast(a, tf.float32)), (None, *shape)), b))
+        train = train.map(lambda a, b: (prepared(tf.cast(a, tf.float32)), b), num_parallel_calls=tf.data.AUTOTUNE)
+        if not len(vx):
+            return train.prefetch(tf.data.AUTOTUNE), None
         val = tf.data.Dataset.from_tensor_slices((vx, vy)).batch(256)
-        val = val.map(lambda a, b: (tf.ensure_shape(prepare(tf.cast(a, tf.float32)), (None, *shape)), b))
+        val = val.map(lambda a, b: (prepared(tf.cast(a, tf.float32)), b))
         return train.prefetch(tf.data.AUTOTUNE), val.prefetch(tf.data.AUTOTUNE)
+
+    def training_facts(self, augment, data_dir=None, limit=None):
+        described = {"none": "none", "affine": "horizontal flips, rotations up to 8 degrees, shifts up to a tenth",
+                     "crop-flip": "pad 4 + random crop, horizontal flip"}[augment]  # fmt: skip
+        size = self.settings.get("cutout", 0)
+        described += f", cutout {size}x{size}" if size and augment == "crop-flip" else ""
+        images = len(self.split(data_dir, "train")[1])
+        return {"augment": described, "training_images": min(images, limit or images)}
 
     # -- answers ----------------------------------------------------------------------------------------
     def probabilities(self, model, images, batch_size=256):

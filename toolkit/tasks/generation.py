@@ -74,7 +74,9 @@ class GenerationTask(Task):
         load_weights(model, self.settings.get("start_weights"))
         return model
 
-    def compile(self, model, optimizer="adam", learning_rate=None):
+    def compile(self, model, optimizer="adam", learning_rate=None, weight_decay=None):
+        if weight_decay:
+            raise ValueError("a GAN trains with Adam and no weight decay", )
         model.compile(learning_rate=learning_rate or self.learning_rate)
 
     def callbacks(self, config):

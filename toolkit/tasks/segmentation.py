@@ -23,6 +23,7 @@ LOSSES = ("bce", "dice", "bce+dice")
 
 class SegmentationTask(Task):
     name = "segmentation"
+    augmentations = ("none", "affine", "elastic")
     labels = ["background", "foreground"]
     monitor, mode = "val_loss", "min"
     preprocessing = "gray, pixels / 255; overlap-tile prediction with mirror padding"
@@ -112,7 +113,7 @@ class SegmentationTask(Task):
             raise ValueError(f"{model_name} cannot segment; choose one of {', '.join(hub.list_models(task='segmentation'))}")
         return {"padding": "same", "num_classes": 1, "input_shape": [None, None, 1], "base_filters": 16}
 
-    def compile(self, model, optimizer="adam", learning_rate=1e-3):
+    def compile(self, model, optimizer="adam", learning_rate=1e-3, weight_decay=None):
         import keras
 
         def soft_dice(y_true, y_pred):
@@ -136,7 +137,7 @@ class SegmentationTask(Task):
         from toolkit.tasks.training import make_optimizer
 
         model.compile(
-            make_optimizer(optimizer, learning_rate),
+            make_optimizer(optimizer, learning_rate, weight_decay),
             loss,
             metrics=[keras.metrics.BinaryIoU(target_class_ids=[1], name="iou")],
         )

@@ -36,6 +36,7 @@ class Task(abc.ABC):
     monitor, mode = "val_loss", "min"  # how the run keeps its best epoch
     save_best = True  # False: keep the last epoch (a GAN's losses do not rank its epochs)
     learning_rate = 1e-3  # the default initial learning rate
+    augmentations = ("none",)  # the `augment` choices of `datasets`
     settings = {}
 
     @dataclasses.dataclass
@@ -64,18 +65,17 @@ class Task(abc.ABC):
         """The registry model with the task's head and input; `kwargs` override the task's arguments."""
         return hub.build_model(model_name, **{**self.build_args(model_name), **kwargs})
 
-    def compile(self, model, optimizer="adam", learning_rate=None):
+    def compile(self, model, optimizer="adam", learning_rate=None, weight_decay=None):
         from toolkit.tasks.training import make_optimizer
 
-        model.compile(
-            make_optimizer(optimizer, learning_rate or self.learning_rate), self.loss, metrics=list(self.metrics)
-        )
+        optimizer = make_optimizer(optimizer, learning_rate or self.learning_rate, weight_decay)
+        model.compile(optimizer, self.loss, metrics=list(self.metrics))
 
     def callbacks(self, config):
-        """Callbacks of a run besides the toolkit's own files: a cosine-decayed learning rate."""
-        from toolkit.tasks.training import cosine_schedule
+        """Callbacks of a run besides the toolkit's own files: the learning rate's schedule."""
+        from toolkit.tasks.training import schedule_callback
 
-        return [cosine_schedule(config["epochs"], config["learning_rate"])]
+        return [schedule_callback(config["epochs"], config["learning_rate"], config.get("schedule", "cosine"))]
 
     # -- the verbs ---------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -90,6 +90,11 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def summary(self, result):
         """The numbers of an evaluation that go into the catalog."""
+
+    def training_facts(self, augment, data_dir=None, limit=None):
+        """What a run's catalog recipe records of its training data: the augmentation, and where the
+        task knows it, the number of training examples."""
+        return {"augment": augment}
 
     def evaluation_size(self, data_dir=None, limit=None):
         """How many examples `evaluate` goes through, where it reports its progress (else None)."""

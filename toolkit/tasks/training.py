@@ -39,25 +39,47 @@ def make_strategy(name):
     raise ValueError(f"Unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}. Received: strategy={name!r}")
 
 
-def make_optimizer(name, learning_rate):
-    """The `--optimizer` choices: adam, adamw (weight decay 1e-4) or sgd (Nesterov momentum 0.9)."""
-    if name == "adam":
-        return keras.optimizers.Adam(learning_rate)
+def make_optimizer(name, learning_rate, weight_decay=None):
+    """The `--optimizer` choices: adam, adamw (weight decay 1e-4 unless given) or sgd (Nesterov
+    momentum 0.9).
+
+    `weight_decay` is decoupled, as Keras applies it: each step takes `learning rate x weight
+    decay` of every weight, apart from the gradient (the papers' SGD adds it to the gradient,
+    where momentum 0.9 amplifies it tenfold, so 5e-3 here is about their 5e-4).
+    """
     if name == "adamw":
-        return keras.optimizers.AdamW(learning_rate, weight_decay=1e-4)
+        return keras.optimizers.AdamW(learning_rate, weight_decay=1e-4 if weight_decay is None else weight_decay)
+    decay = dict(weight_decay=weight_decay) if weight_decay else {}
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate, **decay)
     if name == "sgd":
-        return keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True)
+        return keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True, **decay)
     raise ValueError(f"optimizer must be adam, adamw or sgd. Received: optimizer={name!r}")
 
 
-def cosine_schedule(epochs, learning_rate):
-    """Cosine decay of the learning rate, per epoch, to 1 % of its start over the run."""
-    import math
+SCHEDULES = ("cosine", "warmup-cosine")
 
-    def schedule(epoch):
-        return learning_rate * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1))))
 
-    return keras.callbacks.LearningRateScheduler(schedule)
+def learning_rate_at(epoch, epochs, peak, schedule="cosine"):
+    """The learning rate of `epoch` (from 0) in a run of `epochs`.
+
+    cosine: cosine decay per epoch from `peak` to 1 % of it over the run. warmup-cosine (the
+    CIFAR-10 recipe): a tenth of `peak` for the first epoch, as the ResNet paper warms up
+    ResNet-110, then cosine decay per epoch from `peak` towards 0.
+    """
+    if schedule == "cosine":
+        return peak * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1))))
+    if schedule == "warmup-cosine":
+        if epoch == 0:
+            return peak * 0.1
+        return peak * 0.5 * (1 + math.cos(math.pi * (epoch - 1) / max(epochs - 1, 1)))
+    raise ValueError(f"schedule must be {' or '.join(SCHEDULES)}. Received: schedule={schedule!r}")
+
+
+def schedule_callback(epochs, learning_rate, schedule="cosine"):
+    """The learning rate of each epoch as a Keras callback (see `learning_rate_at`)."""
+    learning_rate_at(0, epochs, learning_rate, schedule)  # an unknown schedule fails now, not in epoch 1
+    return keras.callbacks.LearningRateScheduler(lambda epoch: learning_rate_at(epoch, epochs, learning_rate, schedule))
 
 
 def seed_everything(seed):
@@ -70,17 +92,33 @@ def seed_everything(seed):
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Records the wall time of each epoch."""
-
-    def __init__(self):
-        super().__init__()
-        self.times = []
+    """Adds the wall time of each epoch to its logs as `seconds` (so history.csv keeps it, also
+    across a resumed run)."""
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._start)
+        if logs is not None:
+            logs["seconds"] = time.perf_counter() - self._start
+
+
+def epoch_seconds(history_csv):
+    """The seconds of each epoch of a run, as its history.csv records them."""
+    import pandas as pd
+
+    if not pathlib.Path(history_csv).exists():
+        return []
+    frame = pd.read_csv(history_csv)
+    return [round(float(t), 3) for t in frame["seconds"]] if "seconds" in frame else []
+
+
+def typical_epoch(times):
+    """The median time of an epoch, the first epoch (compilation, a warm-up) aside where there are others."""
+    import statistics
+
+    times = times[1:] or times
+    return round(statistics.median(times), 2) if times else None
 
 
 def plot_history(history_csv, path):
@@ -92,7 +130,7 @@ def plot_history(history_csv, path):
     import pandas as pd
 
     frame = pd.read_csv(history_csv)
-    names = [c for c in frame.columns if c not in ("epoch", "learning_rate") and not c.startswith("val_")]
+    names = [c for c in frame.columns if c not in ("epoch", "learning_rate", "seconds") and not c.startswith("val_")]
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.5), squeeze=False)
     for ax, name in zip(axes[0], names):
         ax.plot(frame["epoch"] + 1, frame[name], label="training")
@@ -117,9 +155,8 @@ def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=
     """
     out = pathlib.Path(out)
     (out / "config.json").write_text(json.dumps(config, indent=2))
-    timer = EpochTimer()
     callbacks = [
-        timer,  # first, so an epoch's time is its training and validation, not the saving after it
+        EpochTimer(),  # first, so an epoch's time is its training and validation, not the saving after it
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.BackupAndRestore(str(out / "backup")),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
@@ -146,12 +183,13 @@ def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=
         )
     model.load_weights(str(out / "best.weights.h5"))
     results = model.evaluate(validation, return_dict=True, verbose=0) if validation is not None else {}
+    times = epoch_seconds(out / "history.csv")
     metrics = {
         "validation": {k: float(v) for k, v in results.items()},
         "epochs": epochs,
-        "seconds": round(elapsed, 1),
-        "seconds_per_epoch": round(sum(timer.times) / len(timer.times), 2) if timer.times else None,
-        "epoch_seconds": [round(t, 3) for t in timer.times],
+        "seconds": round(sum(times), 1) if times else round(elapsed, 1),
+        "seconds_per_epoch": typical_epoch(times),
+        "epoch_seconds": times,
         "parameters": model.count_params(),
         "machine": describe_machine(),
     }
