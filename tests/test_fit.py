@@ -296,3 +296,20 @@ def test_settings_a_task_cannot_train_with_are_refused(tmp_path, options, messag
     result = CliRunner().invoke(toolkit, ["fit", "--model", "lenet5", *options, "--out", str(tmp_path / "run")])
     assert result.exit_code == 2 and message in result.output, result.output
     assert not (tmp_path / "run").exists()
+
+
+def test_a_run_folder_in_use_by_another_fit_is_refused(data_dir, tmp_path):
+    """A second fit into the folder a running fit holds says so and touches nothing; once the lock
+    is let go, the same command trains."""
+    from toolkit import files
+
+    out = tmp_path / "run"
+    out.mkdir()
+    held = files.lock(out)  # as a running fit holds it
+    result = fit(out, "--epochs", "1")
+    assert result.exit_code == 1 and result.output == (
+        f"Error: {out} is in use by another toolkit process; wait for it to end or choose another folder\n"
+    )
+    assert [p.name for p in out.iterdir()] == [files.LOCK_FILE]
+    held.close()
+    assert fit(out, "--epochs", "1").exit_code == 0

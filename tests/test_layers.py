@@ -12,6 +12,7 @@ LAYERS = [
     ("toolkit.layers", 1),
     ("toolkit.machine", 1),
     ("toolkit.errors", 1),
+    ("toolkit.files", 1),  # atomic, exclusive writes
     ("toolkit.metrics", 1),
     ("toolkit.plots", 1),  # matplotlib figures of measured results
     ("toolkit.data", 1),

@@ -20,6 +20,8 @@ import os
 import pathlib
 import warnings
 
+from toolkit.files import write_text
+
 
 def _weights_dir():
     """Where the catalog lives: $TOOLKIT_WEIGHTS, else the package's own copy (an installed wheel
@@ -134,13 +136,7 @@ def save_catalog(catalog):
     """Write the catalog (sorted by id), atomically."""
     for weights_id, item in catalog.items():
         check_entry(weights_id, item)
-    text = json.dumps(dict(sorted(catalog.items())), indent=2) + "\n"
-    temporary = CATALOG.with_name(f".{CATALOG.name}.tmp")
-    with open(temporary, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, CATALOG)
+    write_text(CATALOG, json.dumps(dict(sorted(catalog.items())), indent=2) + "\n", replace=True)
 
 
 def close_matches(name, names):

@@ -6,11 +6,11 @@ metrics.json and entry.json (the catalog entry data, written when the run ends).
 """
 
 import json
-import os
 import pathlib
 
 from toolkit import catalog, hub
 from toolkit.catalog import WeightsError
+from toolkit.files import written
 from toolkit.machine import describe_machine
 from toolkit.tasks import get_task
 
@@ -47,7 +47,8 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
     model = hub.build_model(config["model"], **build_args)
     model.load_weights(str(run_dir / "best.weights.h5"))
     target = catalog.WEIGHTS_DIR / f"{weights_id}.weights.h5"
-    model.save_weights(target)  # the model's weights alone: the run's file also holds the optimizer's state
+    with written(target, replace=True) as temporary:  # the model's weights alone, without the optimizer's
+        model.save_weights(temporary)
     if float16:
         to_float16(target)
         model.load_weights(str(target))
@@ -142,12 +143,12 @@ def to_float16(path):
                 data = f[name][()].astype(np.float16)
                 del f[name]
                 f.create_dataset(name, data=data)
-    with h5py.File(path, "r") as src, h5py.File(f"{path}.tmp", "w") as dst:  # rewrite to drop the freed space
-        for key, value in src.attrs.items():
-            dst.attrs[key] = value
-        for key in src:
-            src.copy(key, dst)
-    os.replace(f"{path}.tmp", path)
+    with written(path, replace=True) as temporary:  # rewritten, to drop the freed space
+        with h5py.File(path, "r") as src, h5py.File(temporary, "w") as dst:
+            for key, value in src.attrs.items():
+                dst.attrs[key] = value
+            for key in src:
+                src.copy(key, dst)
 
 
 def history(history_csv):
@@ -166,7 +167,8 @@ def add_converted(weights_id, model, arch, source):
     task = get_task("imagenet")
     task.configure(arch)
     target = catalog.WEIGHTS_DIR / f"{weights_id}.weights.h5"
-    model.save_weights(target)
+    with written(target, replace=True) as temporary:
+        model.save_weights(temporary)
     errors = hub.model_info(arch).errors
     entries = catalog.load_catalog()
     description = f"torchvision's ImageNet weights ({source}), converted by toolkit convert."

@@ -38,7 +38,10 @@ def convert_command(state_dict, arch, output, weights_id, force):
             raise click.ClickException(f"{weights_id} is already in the catalog; pass --force to replace it.")
     model = convert(read_state_dict(state_dict), arch)
     if output:
-        model.save_weights(output)
+        from toolkit.files import written
+
+        with written(output, replace=force) as temporary:
+            model.save_weights(temporary)
         click.echo(f"wrote {output}", err=True)
     if weights_id:
         item = runs.add_converted(weights_id, model, arch, source=os.path.basename(state_dict))

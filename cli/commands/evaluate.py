@@ -78,5 +78,5 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
         emit(rows, "table")
     if out:
         pathlib.Path(out).mkdir(parents=True, exist_ok=True)
-        written = task.save_evaluation(result, out, data_dir)
-        click.echo(f"wrote {', '.join(written)} to {out}", err=True)
+        names = task.save_evaluation(result, out, data_dir, replace=force)
+        click.echo(f"wrote {', '.join(names)} to {out}", err=True)

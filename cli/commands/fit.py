@@ -191,11 +191,17 @@ def fit_command(model_name, task_name, recipe, out, resume, force, strategy, ten
         raise click.UsageError(error_line(error)) from None
     task = get_task(task_name, **settings)
     out = out or f"runs/{model_name}-{task_name}"
+    from toolkit import files
     from toolkit.tasks.training import make_strategy, run_fit, seed_everything
 
     new_folders = [folder for folder in (pathlib.Path(out), *pathlib.Path(out).parents) if not folder.exists()]
-    out = _prepare_out(out, resume=resume, force=force)
+    pathlib.Path(out).mkdir(parents=True, exist_ok=True)
     try:
+        held = files.lock(out)  # kept until the process ends: no other fit writes this folder meanwhile
+    except files.FolderInUse as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        out = _prepare_out(out, resume=resume, force=force)
         seed_everything(seed)
         import keras
 
@@ -257,11 +263,15 @@ def fit_command(model_name, task_name, recipe, out, resume, force, strategy, ten
             metrics = run_fit(task, model, train, validation, out=out, epochs=epochs, config=config, tensorboard=tensorboard, data_dir=data_dir)  # fmt: skip
         click.echo(json.dumps(metrics, indent=2))
     except BaseException:
+        if new_folders:
+            held.close()
+            (pathlib.Path(out) / files.LOCK_FILE).unlink(missing_ok=True)
         for folder in new_folders:  # a fit that failed before writing anything leaves no empty folders
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
     finally:
+        held.close()  # the lock is let go
         if precision != "float32":  # what the process builds next computes in float32 again
             import keras
 
@@ -283,6 +293,8 @@ def _prepare_out(out, *, resume, force):
     import pathlib
     import shutil
 
+    from toolkit.files import LOCK_FILE
+
     out = pathlib.Path(out)
     finished = (out / "metrics.json").exists() and not (out / "backup").exists()
     unfinished = not finished and ((out / "backup").exists() or (out / "config.json").exists())
@@ -297,7 +309,7 @@ def _prepare_out(out, *, resume, force):
         raise FileExistsError(f"{out} holds a finished run; choose another --out or pass --force to replace it")
     elif resume and not unfinished:
         raise FileNotFoundError(f"{out} holds no run to resume")
-    elif out.exists() and any(out.iterdir()) and not unfinished and not finished:
+    elif out.exists() and any(p.name != LOCK_FILE for p in out.iterdir()) and not unfinished and not finished:
         raise FileExistsError(f"{out} exists and is not a toolkit run; choose another --out or pass --force")
     out.mkdir(parents=True, exist_ok=True)
     return out

@@ -38,6 +38,7 @@ def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, f
     from cli.output import claim_outputs, emit
     from toolkit import catalog, hub
     from toolkit.data.series import read_csv
+    from toolkit.files import written
     from toolkit.tasks import get_task
 
     if output and fmt != "table":
@@ -62,12 +63,14 @@ def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, f
         }
     )
     if output:
-        frame.to_csv(output, index=False)
+        with written(output, replace=force) as temporary:
+            frame.to_csv(temporary, index=False)
         click.echo(f"wrote {output}", err=True)
     else:
         emit(frame.round(3).to_dict("records"), fmt)
     if plot:
         from toolkit.plots import forecast_figure
 
-        forecast_figure(task, model, frame.assign(time=times), plot)
+        with written(plot, replace=force) as temporary:
+            forecast_figure(task, model, frame.assign(time=times), temporary)
         click.echo(f"wrote {plot}", err=True)

@@ -99,22 +99,26 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
                     row["top"] = " ".join(f"{label}:{p:.3f}" for label, p in answer[:top])
             rows.append(row)
         if show_input:
-            _save_inputs([seen[path] for path in good], np.stack(inputs), scale=255 if task.name == "digits" else 1)
+            scale = 255 if task.name == "digits" else 1
+            _save_inputs([seen[path] for path in good], np.stack(inputs), scale=scale, force=force)
     if rows:
         emit(rows, fmt)
     if failed:
         raise click.exceptions.Exit(1)  # each failure had its line
 
 
-def _save_inputs(targets, batch, scale):
+def _save_inputs(targets, batch, scale, force):
     """The images as the network got them (before any preprocessing of pixel values), one file
     each; `scale` takes them to 0-255: digits are in [0, 1], photos already in 0-255."""
     import numpy as np
     from PIL import Image
 
+    from toolkit.files import written
+
     for target, image in zip(targets, batch):
         pixels = np.clip(image * scale, 0, 255).round().astype("uint8")
-        Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(target)
+        with written(target, replace=force) as temporary:
+            Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(temporary)
     click.echo(f"saved the network's inputs in {targets[0].parent}", err=True)
 
 
@@ -126,6 +130,7 @@ def _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt
     from scipy import ndimage
 
     from toolkit.data.images import ImageError
+    from toolkit.files import written
 
     if (output or overlay) and len(paths) != 1:
         raise click.UsageError("-o/--overlay take one image; use --out-dir for several")
@@ -145,14 +150,15 @@ def _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt
         rows.append({"file": str(path), "width": image.shape[1], "height": image.shape[0],
                      "foreground_fraction": round(float(mask.mean()), 4), "objects": int(objects)})  # fmt: skip
         picture = Image.fromarray((mask * 255).astype("uint8"))
-        if output:
-            picture.save(output)
-        if out_dir:
-            picture.save(masks[path])
+        for target in (output, masks.get(path)):
+            if target:
+                with written(target, replace=force) as temporary:
+                    picture.save(temporary)
         if overlay:
             from toolkit.plots import overlay as tinted
 
-            Image.fromarray(tinted(image, mask)).save(overlay)
+            with written(overlay, replace=force) as temporary:
+                Image.fromarray(tinted(image, mask)).save(temporary)
     if rows:
         emit(rows, fmt)
     if failed:

@@ -17,13 +17,15 @@ def _claim(output, force, fmt):
     claim_outputs(output, force=force)
 
 
-def _write(frame, output, fmt):
+def _write(frame, output, fmt, force):
+    from toolkit.files import written
     from toolkit.reports import write_table
 
     if output is None:
         emit(frame_rows(frame), fmt)
         return
-    write_table(frame, output)
+    with written(output, replace=force) as temporary:
+        write_table(frame, temporary)
     click.echo(f"wrote {output}", err=True)
 
 
@@ -52,7 +54,7 @@ def params(pattern, output, force, fmt):
     if not names:
         raise click.ClickException(f"No model matches {pattern!r}.")
     _claim(output, force, fmt)
-    _write(params_report(names), output, fmt)
+    _write(params_report(names), output, fmt, force)
 
 
 @report_command.command("readme")
@@ -74,7 +76,7 @@ def errors(output, force, fmt):
     from toolkit.reports import errors_report
 
     _claim(output, force, fmt)
-    _write(errors_report(), output, fmt)
+    _write(errors_report(), output, fmt, force)
 
 
 @report_command.command("history")
@@ -86,7 +88,7 @@ def history(output, force, fmt):
     from toolkit.reports import history_report
 
     _claim(output, force, fmt)
-    _write(history_report(), output, fmt)
+    _write(history_report(), output, fmt, force)
 
 
 @report_command.command("all")
@@ -102,5 +104,5 @@ def all_reports(out_dir, data_dir, force):
     if existing and not force:
         raise click.ClickException(f"{out_dir} already holds reports ({existing[0]}); pass --force to regenerate them.")
 
-    for path in write_all(out_dir, data_dir):
+    for path in write_all(out_dir, data_dir, replace=force):
         click.echo(f"wrote {path}", err=True)

@@ -29,6 +29,7 @@ def sample_command(weights_id, count, output, out_dir, seed, digit, code, interp
     """Sample digits from a trained generator into a grid (-o) or separate files (--out-dir)."""
     from toolkit import hub, tasks
     from toolkit.data.images import IMAGE_SUFFIXES
+    from toolkit.files import written
     from toolkit.tasks.generation import save_grid
 
     if bool(output) == bool(out_dir):
@@ -46,11 +47,13 @@ def sample_command(weights_id, count, output, out_dir, seed, digit, code, interp
     else:
         images = task.sample(generator, count, seed=seed, digits=digit, codes=code)
     if output:
-        save_grid(images, output, columns=count if interpolate else 8)
+        with written(output, replace=force) as temporary:
+            save_grid(images, temporary, columns=count if interpolate else 8)
         click.echo(f"wrote {output}", err=True)
     else:
         from PIL import Image
 
         for target, image in zip(targets, images):
-            Image.fromarray((image * 255).round().astype("uint8")).save(target)
+            with written(target, replace=force) as temporary:
+                Image.fromarray((image * 255).round().astype("uint8")).save(temporary)
         click.echo(f"wrote {len(images)} files to {out_dir}", err=True)

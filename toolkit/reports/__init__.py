@@ -40,20 +40,23 @@ def all_files(out_dir):
     return [*tables, *figures, out / "README.md"]
 
 
-def write_all(out_dir, data_dir=None):
-    """Regenerate every table (.csv and .md), every figure and the README of `out_dir`; returns the paths."""
+def write_all(out_dir, data_dir=None, replace=False):
+    """Regenerate every table (.csv and .md), every figure and the README of `out_dir` (over
+    existing files only with `replace`); returns the paths."""
     import pathlib
 
     from toolkit import plots
+    from toolkit.files import write_text, written
 
     out = pathlib.Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    frames, written = {}, []
+    frames, paths = {}, []
     for name, build in TABLES.items():
         frames[name] = build()
         for suffix in ("csv", "md"):
-            write_table(frames[name], out / f"{name}.{suffix}")
-            written.append(out / f"{name}.{suffix}")
+            with written(out / f"{name}.{suffix}", replace=replace) as temporary:
+                write_table(frames[name], temporary)
+            paths.append(out / f"{name}.{suffix}")
     curves = plain_and_residual_curves()
     figures = dict(zip(FIXED_FIGURES, (
         lambda p: plots.error_vs_parameters(frames["history"], p),
@@ -63,8 +66,9 @@ def write_all(out_dir, data_dir=None):
     )))  # fmt: skip
     figures |= task_figures(data_dir)
     for filename, draw in figures.items():
-        draw(out / "figures" / filename)
-        written.append(out / "figures" / filename)
-    (out / "README.md").write_text(reports_readme(frames, curves, sorted(figures)))
-    written.append(out / "README.md")
-    return written
+        with written(out / "figures" / filename, replace=replace) as temporary:
+            draw(temporary)
+        paths.append(out / "figures" / filename)
+    write_text(out / "README.md", reports_readme(frames, curves, sorted(figures)), replace=replace)
+    paths.append(out / "README.md")
+    return paths

@@ -9,7 +9,6 @@ digits against real test digits are the floor.
 """
 
 import dataclasses
-import json
 import pathlib
 
 import numpy as np
@@ -93,9 +92,12 @@ class GenerationTask(Task):
                 if out:
                     import pathlib
 
+                    from toolkit.files import written
+
                     folder = pathlib.Path(out) / "samples"
                     folder.mkdir(parents=True, exist_ok=True)
-                    save_grid(task.sample(self.model.sampler, 64, seed=0), folder / f"epoch_{epoch + 1:03d}.png")
+                    with written(folder / f"epoch_{epoch + 1:03d}.png", replace=True) as temporary:
+                        save_grid(task.sample(self.model.sampler, 64, seed=0), temporary)
 
         return [SampleGrid()]
 
@@ -235,9 +237,10 @@ class GenerationTask(Task):
         ]  # fmt: skip
         return f"{name}, judged by {result['judge']} ({result['judge_layer']}) against real test digits:", rows
 
-    def save_evaluation(self, result, out, data_dir=None):
-        metrics = {"model": result, "floor": self.floor(data_dir)}
-        (pathlib.Path(out) / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    def save_evaluation(self, result, out, data_dir=None, replace=False):
+        from toolkit.files import write_json
+
+        write_json(pathlib.Path(out) / "metrics.json", {"model": result, "floor": self.floor(data_dir)}, replace=replace)
         return ["metrics.json"]
 
 

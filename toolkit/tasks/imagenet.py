@@ -150,12 +150,13 @@ class ImageNetTask(ClassifierTask):
                 f" on {result['images']:,} images ({result['images_per_second']:.1f} images/s)")  # fmt: skip
         return line, [{"class": c, **v} for c, v in result["per_class"].items()]
 
-    def save_evaluation(self, result, out, data_dir=None):
-        import json
-
+    def save_evaluation(self, result, out, data_dir=None, replace=False):
         import pandas as pd
 
-        (pathlib.Path(out) / "metrics.json").write_text(json.dumps(result, indent=2))
+        from toolkit.files import write_json, written
+
+        write_json(pathlib.Path(out) / "metrics.json", result, replace=replace)
         _, rows = self.describe("", result)
-        pd.DataFrame(rows).to_csv(pathlib.Path(out) / "per_class.csv", index=False)
+        with written(pathlib.Path(out) / "per_class.csv", replace=replace) as temporary:
+            pd.DataFrame(rows).to_csv(temporary, index=False)
         return ["metrics.json", "per_class.csv"]

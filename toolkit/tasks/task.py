@@ -8,7 +8,6 @@ how to turn outputs into answers (keras-hub's split of backbone and task). `fit`
 
 import abc
 import dataclasses
-import json
 import pathlib
 
 from toolkit import hub
@@ -104,9 +103,12 @@ class Task(abc.ABC):
         """An evaluation for a reader: (a sentence, rows of a table) about the model called `name`."""
         return f"{name}: error {result['error']:.4f} on {result['dataset']}/{result['split']}", []
 
-    def save_evaluation(self, result, out, data_dir=None):
-        """Write the files of an evaluation into the folder `out`; returns their names."""
-        pathlib.Path(out, "metrics.json").write_text(json.dumps(result, indent=2))
+    def save_evaluation(self, result, out, data_dir=None, replace=False):
+        """Write the files of an evaluation into the folder `out` (over files of the same names
+        only with `replace`); returns their names."""
+        from toolkit.files import write_json
+
+        write_json(pathlib.Path(out, "metrics.json"), result, replace=replace)
         return ["metrics.json"]
 
     @abc.abstractmethod
@@ -170,22 +172,26 @@ class ClassifierTask(Task):
         line = f"{name}: test error {result['error']:.2%} ({result['mistakes']} of {result['images']:,} images)"
         return line, [{"class": c, "accuracy": round(a, 4)} for c, a in result["per_class_accuracy"].items()]
 
-    def save_evaluation(self, result, out, data_dir=None):
+    def save_evaluation(self, result, out, data_dir=None, replace=False):
         """metrics.json, and where the evaluation has them the confusion matrix (CSV and figure) and
         a grid of the most confident mistakes."""
         import pandas as pd
 
+        from toolkit.files import write_json, written
         from toolkit.plots import confusion_figure, mistakes_grid
 
         out = pathlib.Path(out)
         metrics = {**self.summary(result), "per_class_accuracy": result["per_class_accuracy"]}
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-        written = ["metrics.json"]
+        write_json(out / "metrics.json", metrics, replace=replace)
+        names = ["metrics.json"]
         if "confusion" in result:
-            pd.DataFrame(result["confusion"], index=self.labels, columns=self.labels).to_csv(out / "confusion.csv")
-            confusion_figure(result["confusion"], self.labels, out / "confusion.png")
-            written += ["confusion.csv", "confusion.png"]
+            with written(out / "confusion.csv", replace=replace) as temporary:
+                pd.DataFrame(result["confusion"], index=self.labels, columns=self.labels).to_csv(temporary)
+            with written(out / "confusion.png", replace=replace) as temporary:
+                confusion_figure(result["confusion"], self.labels, temporary)
+            names += ["confusion.csv", "confusion.png"]
         if "images_array" in result:
-            mistakes_grid(result, self.labels, out / "mistakes.png")
-            written.append("mistakes.png")
-        return written
+            with written(out / "mistakes.png", replace=replace) as temporary:
+                mistakes_grid(result, self.labels, temporary)
+            names.append("mistakes.png")
+        return names

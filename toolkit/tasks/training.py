@@ -1,6 +1,5 @@
 """The training run every task shares (`fit`): its files, seeds, optimizers and strategies."""
 
-import json
 import math
 import pathlib
 import shutil
@@ -9,6 +8,7 @@ import time
 import keras
 
 from toolkit.catalog import RUN_ENTRY, file_hash
+from toolkit.files import write_json, written
 from toolkit.machine import describe_machine
 
 STRATEGIES = ("default", "mirrored", "multi-worker")
@@ -103,6 +103,48 @@ class EpochTimer(keras.callbacks.Callback):
             logs["seconds"] = time.perf_counter() - self._start
 
 
+class Backup(keras.callbacks.BackupAndRestore):
+    """Keras's `BackupAndRestore`, whose files are replaced atomically: a run stopped while saving
+    (killed, out of disk) keeps its last whole backup."""
+
+    def _save_model(self):
+        pathlib.Path(self.backup_dir).mkdir(parents=True, exist_ok=True)
+        with written(self._weights_path, replace=True) as temporary:
+            self.model.save_weights(str(temporary), overwrite=True)
+        write_json(self._training_metadata_path, {"epoch": self._current_epoch, "batch": self._last_batch_seen},
+                   replace=True)  # fmt: skip
+
+
+class BestWeights(keras.callbacks.Callback):
+    """Saves the weights of the best epoch by `monitor` (or of every epoch, without `best_only`),
+    atomically. A resumed run starts from the best value its history.csv records."""
+
+    def __init__(self, path, monitor, mode, best_only, history_csv):
+        super().__init__()
+        self.path, self.monitor, self.mode, self.best_only, self.history_csv = path, monitor, mode, best_only, history_csv
+        self.best = None
+
+    def _better(self, value):
+        return self.best is None or (value > self.best if self.mode == "max" else value < self.best)
+
+    def on_train_begin(self, logs=None):
+        import pandas as pd
+
+        if self.best_only and pathlib.Path(self.history_csv).exists() and pathlib.Path(self.path).exists():
+            column = pd.read_csv(self.history_csv).get(self.monitor)
+            if column is not None and column.notna().any():
+                self.best = float(column.max() if self.mode == "max" else column.min())
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if self.best_only:
+            if value is None or not math.isfinite(value) or not self._better(value):
+                return
+            self.best = float(value)
+        with written(self.path, replace=True) as temporary:
+            self.model.save_weights(str(temporary), overwrite=True)
+
+
 def epoch_seconds(history_csv):
     """The seconds of each epoch of a run, as its history.csv records them."""
     import pandas as pd
@@ -154,20 +196,14 @@ def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=
     last finished epoch when rerun with the same `out`.
     """
     out = pathlib.Path(out)
-    (out / "config.json").write_text(json.dumps(config, indent=2))
+    write_json(out / "config.json", config, replace=True)
     callbacks = [
         EpochTimer(),  # first, so an epoch's time is its training and validation, not the saving after it
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.BackupAndRestore(str(out / "backup")),
+        Backup(str(out / "backup")),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
         *task.callbacks(config),  # before the checkpoint, which saves what they leave
-        keras.callbacks.ModelCheckpoint(
-            str(out / "best.weights.h5"),
-            monitor=task.monitor,
-            mode=task.mode,
-            save_best_only=task.save_best,
-            save_weights_only=True,
-        ),
+        BestWeights(out / "best.weights.h5", task.monitor, task.mode, task.save_best, out / "history.csv"),
     ]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard")))
@@ -196,9 +232,10 @@ def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=
     task.calibrate(model, data_dir)
     entry = {**task.run_entry(config["model"], config.get("build", {}), data_dir), "params": model.count_params(),
              "sha256": file_hash(out / "best.weights.h5")}  # every later load checks it  # fmt: skip
-    (out / RUN_ENTRY).write_text(json.dumps(entry, indent=2))
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    write_json(out / RUN_ENTRY, entry, replace=True)
     if (out / "history.csv").exists():
-        plot_history(out / "history.csv", out / "history.png")
+        with written(out / "history.png", replace=True) as temporary:
+            plot_history(out / "history.csv", temporary)
+    write_json(out / "metrics.json", metrics, replace=True)  # last: a run with metrics.json is finished
     shutil.rmtree(out / "backup", ignore_errors=True)
     return metrics
