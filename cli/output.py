@@ -79,13 +79,23 @@ def frame_rows(frame):
 
 
 def claim_outputs(*paths, force=False):
-    """Refuse output files that exist unless `force`; create the folders the others go in."""
+    """Before any work: refuse output files that exist unless `force`, create the folders the
+    others go in, and make sure a file can be written there."""
+    import tempfile
+
     paths = [pathlib.Path(p) for p in paths if p]
     for path in paths:
         if path.exists() and not force:
             raise click.ClickException(f"{path} exists; pass --force to overwrite it.")
-    for path in paths:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    for folder in dict.fromkeys(path.parent for path in paths):
+        blocking = next((part for part in (folder, *folder.parents) if part.is_file()), None)
+        if blocking:
+            raise click.ClickException(f"{folder}: cannot write there ({blocking} is a file)")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=folder).close()
+        except OSError as error:
+            raise click.ClickException(f"{folder}: cannot write there ({error.strerror or error})") from None
 
 
 def output_names(paths, suffix):

@@ -231,3 +231,17 @@ def test_reports_check_their_outputs_before_any_work(tmp_path, monkeypatch):
     result = run("report", "all", "-o", str(out))
     assert result.exit_code == 1 and "already holds reports" in result.output
     assert all((out / name).read_text() == "mine" for name in ("params.csv", "params.md", "errors.md"))
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, monkeypatch):
+    def loaded(*args, **kwargs):
+        raise AssertionError("the model was loaded before the output was checked")
+
+    monkeypatch.setattr("toolkit.hub.load_pretrained", loaded)
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine")
+    series = tmp_path / "series.csv"
+    series.write_text("month,value\n" + "".join(f"2020-{m:02d},{m}\n" for m in range(1, 13)))
+    result = run("forecast", str(series), "--weights", "lstm.airline", "-o", str(blocker / "forecast.csv"))
+    assert result.exit_code == 1 and result.output == f"Error: {blocker}: cannot write there ({blocker} is a file)\n"
+    assert blocker.read_text() == "mine"
