@@ -6,8 +6,16 @@ import json  # noqa: E402
 import pathlib  # noqa: E402
 
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+# the fuzz tests' examples: the same 40 per loader in every run (CI does not flake), or 3,000 new
+# ones with `--hypothesis-profile long`
+settings.register_profile("ci", max_examples=40, derandomize=True, deadline=None,
+                          suppress_health_check=list(HealthCheck))  # fmt: skip
+settings.register_profile("long", max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
+settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

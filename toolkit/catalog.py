@@ -20,7 +20,7 @@ import os
 import pathlib
 import warnings
 
-from toolkit.files import write_text
+from toolkit.files import read_json, write_text
 
 
 def _weights_dir():
@@ -193,7 +193,7 @@ def run_entry(run_dir):
         raise WeightsError(f"{run_dir} holds an unfinished run (no metrics.json); finish it first")
     if not (run_dir / RUN_ENTRY).exists():
         raise WeightsError(f"{run_dir} has no {RUN_ENTRY}: it was not finished by this version of the toolkit")
-    item = json.loads((run_dir / RUN_ENTRY).read_text())
+    item = read_json(run_dir / RUN_ENTRY, WeightsError)
     check_entry(str(run_dir), item, shipped=False)
     item["file"] = str(run_dir.resolve() / item["file"])
     item["run"] = str(run_dir.resolve())

@@ -10,7 +10,9 @@ norm's weight, bias, running mean and variance to gamma, beta and the moving sta
 
 import collections
 import pickle
+import struct
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -27,9 +29,14 @@ class ConvertError(ValueError):
 
 
 def _rebuild_tensor(storage, offset, size, stride, *_):
+    size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
+    if len(size) != len(stride) or min((offset, *size, *stride), default=0) < 0:
+        raise ConvertError(f"a tensor of size {size} and stride {stride} is malformed")
+    if all(size) and offset + sum((n - 1) * step for n, step in zip(size, stride)) >= len(storage):
+        raise ConvertError(f"a tensor of size {size} reaches past the end of its storage")  # never read beyond it
     itemsize = storage.dtype.itemsize
-    return np.lib.stride_tricks.as_strided(storage[offset:], shape=tuple(size),
-                                           strides=tuple(s * itemsize for s in stride)).copy()  # fmt: skip
+    return np.lib.stride_tricks.as_strided(storage[offset:], shape=size,
+                                           strides=tuple(n * itemsize for n in stride)).copy()  # fmt: skip
 
 
 class _StateDictUnpickler(pickle.Unpickler):
@@ -63,21 +70,21 @@ def read_state_dict(path):
         ConvertError: for a file that is not a zip-format PyTorch checkpoint of tensors.
     """
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise ConvertError(f"{path}: not a PyTorch checkpoint (torch.save's zip format): {error}") from None
-    with archive:
-        pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
-        if len(pickles) != 1:
-            raise ConvertError(f"{path}: not a PyTorch checkpoint (no data.pkl inside)")
-        prefix = pickles[0][: -len("/data.pkl")]
-        with archive.open(pickles[0]) as f:
-            try:
+        with zipfile.ZipFile(path) as archive:
+            pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+            if len(pickles) != 1:
+                raise ConvertError("not a PyTorch checkpoint (no data.pkl inside)")
+            prefix = pickles[0][: -len("/data.pkl")]
+            with archive.open(pickles[0]) as f:
                 state = _StateDictUnpickler(f, archive, prefix).load()
-            except (pickle.UnpicklingError, KeyError, ValueError, TypeError) as error:
-                if isinstance(error, ConvertError):
-                    raise
-                raise ConvertError(f"{path}: cannot read its tensors: {error}") from None
+    except ConvertError as error:
+        raise ConvertError(f"{path}: {error}") from None
+    except zipfile.BadZipFile as error:
+        raise ConvertError(f"{path}: not a PyTorch checkpoint (torch.save's zip format): {error}") from None
+    except (pickle.UnpicklingError, OSError, EOFError, zlib.error, NotImplementedError, KeyError, ValueError,
+            TypeError, IndexError, AttributeError, struct.error, RecursionError) as error:  # fmt: skip
+        reason = str(error).splitlines()[0][:120] if str(error).strip() else type(error).__name__
+        raise ConvertError(f"{path}: cannot read its tensors ({reason})") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, np.ndarray) for v in state.values()):

@@ -110,3 +110,13 @@ def lock(folder):
 
 
 LOCK_FILE = ".toolkit.lock"
+
+
+def read_json(path, error=ValueError):
+    """The JSON in `path`; a file that is not JSON raises `error` naming the file, in one line."""
+    import json
+
+    try:
+        return json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
+    except ValueError as problem:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise error(f"{path}: not a valid JSON file ({str(problem).splitlines()[0][:120]})") from None

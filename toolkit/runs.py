@@ -5,12 +5,11 @@ A run folder holds config.json (arguments and command), best.weights.h5, history
 metrics.json and entry.json (the catalog entry data, written when the run ends).
 """
 
-import json
 import pathlib
 
 from toolkit import catalog, hub
 from toolkit.catalog import WeightsError
-from toolkit.files import written
+from toolkit.files import read_json, written
 from toolkit.machine import describe_machine
 from toolkit.tasks import get_task
 
@@ -22,7 +21,7 @@ def read_run(run_dir):
         raise WeightsError(f"{run_dir} is not a run folder of `toolkit fit` or the benchmarks (no config.json)")
     if not (run_dir / "metrics.json").exists():
         raise WeightsError(f"{run_dir} holds an unfinished run (no metrics.json); finish it first")
-    return json.loads((run_dir / "config.json").read_text()), json.loads((run_dir / "metrics.json").read_text())
+    return read_json(run_dir / "config.json", WeightsError), read_json(run_dir / "metrics.json", WeightsError)
 
 
 def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, float16=False):
@@ -112,8 +111,7 @@ def earlier_recipes(start_weights):
     run = pathlib.Path(start_weights).parent
     if not (run / "config.json").exists():
         raise WeightsError(f"{start_weights}: the run this one continued from is gone; its recipe cannot be recorded")
-    config = json.loads((run / "config.json").read_text())
-    metrics = json.loads((run / "metrics.json").read_text())
+    config, metrics = read_run(run)
     recipe = {
         "command": config["command"],
         "epochs": config["epochs"],

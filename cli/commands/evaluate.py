@@ -26,10 +26,10 @@ from toolkit.tasks import TASKS
 @data_dir_option
 def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, limit, data_dir):
     """Test error, per-class accuracy and confusion matrix of --weights (or --model with --checkpoint)."""
-    import json
     import pathlib
 
     from cli.output import emit
+    from toolkit.files import read_json
     from toolkit.tasks import get_task
 
     if bool(weights_id) == bool(model_name):
@@ -46,7 +46,7 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
         name = weights_id
     else:
         run_config = pathlib.Path(checkpoint or ".").parent / "config.json"
-        run = json.loads(run_config.read_text()) if checkpoint and run_config.exists() else {}
+        run = read_json(run_config) if checkpoint and run_config.exists() else {}
         for option, value, recorded in (
             ("--model", model_name, run.get("model")),
             ("--task", task_name, run.get("task")),

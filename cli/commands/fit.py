@@ -320,10 +320,12 @@ def _check_resumed_config(out, config):
     fewer epochs are allowed)."""
     import json
 
+    from toolkit.files import read_json
+
     started = out / "config.json"
     if not (out / "backup").exists() or not started.exists():
         return
-    before = json.loads(started.read_text())
+    before = read_json(started)
     changed = [
         k for k, v in config.items() if k not in ("command", "epochs") and json.loads(json.dumps(v)) != before.get(k)
     ]

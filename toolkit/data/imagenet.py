@@ -6,13 +6,13 @@ against the md5 Keras publishes -- never typed by hand.
 """
 
 import hashlib
-import json
 import pathlib
 
 import numpy as np
 from PIL import Image
 
 from toolkit.data.paths import DataNotFoundError, data_dir
+from toolkit.files import read_json
 
 CLASS_INDEX_URL = "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json"
 CLASS_INDEX_MD5 = "c2c37ea517e94d9795004a39431a14cb"
@@ -53,7 +53,7 @@ def class_index(data_dir_=None, download=True):
                 f"the ImageNet class index is missing: put imagenet_class_index.json (md5 {CLASS_INDEX_MD5}) in "
                 f"{candidates[1].parent} or ~/.keras/models/"
             )
-    raw = json.loads(path.read_text())
+    raw = read_json(path)
     return [tuple(raw[str(i)]) for i in range(len(raw))]
 
 
