@@ -41,6 +41,7 @@ def read_image(path, mode="L"):
         raise ImageError(f"{path}: empty file")
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a damaged file's warnings: it is read, or refused in one line
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(path)
             width, height = image.size

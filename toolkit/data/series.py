@@ -40,6 +40,11 @@ class Series:
         return list(self.frame.columns).index(self.target)
 
 
+def _names(columns):
+    """Column names for a one-line message: as they are, or quoted where they hold line breaks."""
+    return ", ".join(str(c) if str(c).isprintable() else repr(str(c)) for c in columns)
+
+
 def _to_datetime(values):
     # pandas warns when no single format fits and it parses value by value; the values it cannot
     # parse become NaT, which read_series reports as a one-line error of its own
@@ -51,7 +56,7 @@ def _to_datetime(values):
 def _parse_time(frame, time_col):
     if time_col:
         if time_col not in frame.columns:
-            raise SeriesError(f"no column {time_col!r}; the columns are {', '.join(map(str, frame.columns))}")
+            raise SeriesError(f"no column {time_col!r}; the columns are {_names(frame.columns)}")
         return _to_datetime(frame[time_col]), [time_col]
     lower = {str(c).lower(): c for c in frame.columns}
     if {"year", "month"} <= set(lower):  # year, month[, day[, hour]] columns
@@ -65,7 +70,7 @@ def _parse_time(frame, time_col):
     if len(candidates) != 1:
         raise SeriesError(
             "cannot tell which column holds the time; name the time column"
-            f" (the columns are {', '.join(map(str, frame.columns))})",
+            f" (the columns are {_names(frame.columns)})",
             setting="time_col",
         )
     return _to_datetime(frame[candidates[0]]), candidates
@@ -122,17 +127,17 @@ def read_series(path, time_col=None, target=None, fill="interpolate", columns=No
         raise SeriesError(f"{path}: the column {target!r} has {len(bad)} values that are not numbers ({shown})")
     numeric = [c for c in frame.columns if c not in used and pd.api.types.is_numeric_dtype(frame[c]) and c != "No"]
     if not numeric:
-        columns = ", ".join(map(str, frame.columns))
+        columns = _names(frame.columns)
         raise SeriesError(f"{path}: no numeric column to forecast among {len(frame.columns)} ({columns})")
     if target is None:
         if len(numeric) > 1:
             raise SeriesError(
-                f"{path}: several numeric columns ({', '.join(map(str, numeric))}); choose one as the target",
+                f"{path}: several numeric columns ({_names(numeric)}); choose one as the target",
                 setting="target",
             )
         target = numeric[0]
     if target not in frame.columns:
-        raise SeriesError(f"{path}: no column {target!r}; the numeric columns are {', '.join(map(str, numeric))}")
+        raise SeriesError(f"{path}: no column {target!r}; the numeric columns are {_names(numeric)}")
     keep = [target] + [c for c in (columns or []) if c != target]
     for c in keep:
         if not pd.api.types.is_numeric_dtype(frame[c]):
