@@ -313,3 +313,11 @@ def test_a_run_folder_in_use_by_another_fit_is_refused(data_dir, tmp_path):
     assert [p.name for p in out.iterdir()] == [files.LOCK_FILE]
     held.close()
     assert fit(out, "--epochs", "1").exit_code == 0
+
+
+def test_training_across_machines_is_refused_with_the_reason(tmp_path):
+    """Keras 3's fit cannot train under MultiWorkerMirroredStrategy (keras-team/keras#20585): the
+    toolkit says so before it touches anything, instead of failing inside the first batch."""
+    result = fit(tmp_path / "run", "--strategy", "multi-worker")
+    assert result.exit_code == 2 and "keras-team/keras#20585" in result.output and "--strategy mirrored" in result.output
+    assert not (tmp_path / "run").exists()

@@ -138,7 +138,7 @@ def task_options(command):
     type=click.Choice(["default", "mirrored", "multi-worker"]),
     default="default",
     show_default=True,
-    help="tf.distribute strategy (multi-worker reads TF_CONFIG).",
+    help="tf.distribute strategy: one device, or every device of this machine (multi-worker: not yet, see docs).",
 )
 @click.option("--tensorboard", is_flag=True, help="Also write TensorBoard logs to OUT/tensorboard.")
 @click.option("--limit", type=click.IntRange(1), help="Train on only the first N training examples (a quick look).")
@@ -194,6 +194,11 @@ def fit_command(model_name, task_name, recipe, out, resume, force, strategy, ten
     from toolkit import files
     from toolkit.tasks.training import make_strategy, run_fit, seed_everything
 
+    try:
+        distribution = make_strategy(strategy)
+    except ValueError as error:
+        raise click.UsageError(f"--strategy {strategy}: {error}") from None
+
     new_folders = [folder for folder in (pathlib.Path(out), *pathlib.Path(out).parents) if not folder.exists()]
     pathlib.Path(out).mkdir(parents=True, exist_ok=True)
     try:
@@ -241,7 +246,7 @@ def fit_command(model_name, task_name, recipe, out, resume, force, strategy, ten
         }
         _check_resumed_config(out, config)
         keras.mixed_precision.set_global_policy(precision)
-        with make_strategy(strategy).scope():
+        with distribution.scope():
             model = task.build(model_name, **dict(model_args), **task_build)
             task.compile(model, optimizer, learning_rate, weight_decay)
         config["input_shape"] = list(model.input_shape[1:]) if hasattr(model, "input_shape") else None

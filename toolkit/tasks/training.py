@@ -17,9 +17,13 @@ STRATEGIES = ("default", "mirrored", "multi-worker")
 def make_strategy(name):
     """A `tf.distribute` strategy: the default one, mirrored over local devices, or multi-worker.
 
-    `mirrored` uses every local GPU, else every logical CPU device when there are several;
-    `multi-worker` reads the cluster from the standard `TF_CONFIG` variable. On another Keras
-    backend (JAX, say) `default` is an empty scope: one device, as Keras places it.
+    `mirrored` uses every local GPU, else every logical CPU device when there are several. On
+    another Keras backend (JAX, say) `default` is an empty scope: one device, as Keras places it.
+
+    Raises:
+        ValueError: for `multi-worker`: Keras 3's `fit` does not train under TensorFlow's
+            `MultiWorkerMirroredStrategy` (its batches arrive as `PerReplica` values it cannot
+            convert; keras-team/keras#20585), so training across machines waits for Keras.
     """
     if name == "default" and keras.backend.backend() != "tensorflow":
         import contextlib
@@ -35,7 +39,10 @@ def make_strategy(name):
         devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices)
     if name == "multi-worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        raise ValueError(
+            "training across machines does not work yet: Keras 3's fit cannot train under TensorFlow's"
+            " MultiWorkerMirroredStrategy (keras-team/keras#20585); --strategy mirrored uses every device of one machine"
+        )
     raise ValueError(f"Unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}. Received: strategy={name!r}")
 
 
