@@ -78,7 +78,7 @@ def test_a_fit_that_runs_out_of_disk_says_so_in_one_line_and_leaves_no_broken_we
     done = subprocess.run(command, env=environment, capture_output=True, text=True, preexec_fn=limit_file_size)
     assert done.returncode == 1, done.stderr
     error = done.stderr.strip().splitlines()[-1].split("Error: ")[-1]  # after Keras's progress bar
-    assert error == f"{out / 'backup' / 'latest.weights.h5'} could not be written: File too large", done.stderr
+    assert error == f"{out / 'best.weights.h5'} could not be written: File too large", done.stderr
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
     assert not (out / "metrics.json").exists()  # the run is not finished
     assert not (out / "best.weights.h5").exists()  # nor is a truncated weights file left to load

@@ -119,6 +119,13 @@ def test_killed_fit_resumes_from_its_last_epoch(data_dir, tmp_path):
     resumed = epochs[len(done) :]
     assert resumed and resumed[0] >= 2 and resumed[-1] == 7  # continued, not restarted
     assert (out / "metrics.json").exists()
+    # and it ends where an unbroken run of the same command ends, to the bit
+    unbroken = tmp_path / "unbroken"
+    subprocess.run(command[:-1] + [str(unbroken)], cwd=ROOT, env=env, check=True, capture_output=True)
+    for x, y in zip(_weights(out / "best.weights.h5"), _weights(unbroken / "best.weights.h5"), strict=True):
+        np.testing.assert_array_equal(x, y)
+    unbroken_history = pd.read_csv(unbroken / "history.csv")
+    assert pd.read_csv(history)["val_accuracy"].tolist() == unbroken_history["val_accuracy"].tolist()
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ import time
 import keras
 
 from toolkit.catalog import RUN_ENTRY, file_hash
-from toolkit.files import write_json, written
+from toolkit.files import read_json, write_json, written
 from toolkit.machine import describe_machine
 
 STRATEGIES = ("default", "mirrored", "multi-worker")
@@ -193,6 +193,27 @@ def plot_history(history_csv, path):
     plt.close(fig)
 
 
+def _prepare_resume(train, backup, history_csv):
+    """Make a run resumed after k epochs go on as the unbroken run would have.
+
+    Its history keeps the rows of those k epochs (an epoch logged after the last backup is done
+    again). A shuffled tf.data pipeline draws a new order from its seed for every iterator made
+    of it, and Keras's `fit` makes two per epoch (one it reads, one at the epoch's end it throws
+    away), so the resumed run first makes the 2k iterators the unbroken run made before epoch k.
+    """
+    import tensorflow as tf
+
+    if not pathlib.Path(backup._training_metadata_path).exists():
+        return
+    done = read_json(backup._training_metadata_path)["epoch"]
+    if pathlib.Path(history_csv).exists():
+        rows = pathlib.Path(history_csv).read_text().splitlines(keepends=True)[: done + 1]
+        with written(history_csv, replace=True) as temporary:
+            temporary.write_text("".join(rows))
+    for _ in range(2 * done if isinstance(train, tf.data.Dataset) else 0):
+        iter(train)
+
+
 def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=False, verbose="auto", data_dir=None):
     """Keras `fit` with the toolkit's files in `out`; returns the final metrics.
 
@@ -204,13 +225,15 @@ def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=
     """
     out = pathlib.Path(out)
     write_json(out / "config.json", config, replace=True)
+    backup = Backup(str(out / "backup"))
+    _prepare_resume(train, backup, out / "history.csv")
     callbacks = [
         EpochTimer(),  # first, so an epoch's time is its training and validation, not the saving after it
         keras.callbacks.TerminateOnNaN(),
-        Backup(str(out / "backup")),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
         *task.callbacks(config),  # before the checkpoint, which saves what they leave
         BestWeights(out / "best.weights.h5", task.monitor, task.mode, task.save_best, out / "history.csv"),
+        backup,  # last: a run stopped before its backup goes on from the backup before, and redoes the epoch
     ]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard")))
