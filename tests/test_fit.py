@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -322,9 +323,70 @@ def test_a_run_folder_in_use_by_another_fit_is_refused(data_dir, tmp_path):
     assert fit(out, "--epochs", "1").exit_code == 0
 
 
-def test_training_across_machines_is_refused_with_the_reason(tmp_path):
-    """Keras 3's fit cannot train under MultiWorkerMirroredStrategy (keras-team/keras#20585): the
-    toolkit says so before it touches anything, instead of failing inside the first batch."""
+def test_training_across_processes_on_tensorflow_is_refused_with_the_reason(tmp_path):
+    """Keras 3's fit cannot train under TensorFlow's MultiWorkerMirroredStrategy (keras-team/keras#20585):
+    the toolkit says so before it touches anything, instead of failing inside the first batch."""
     result = fit(tmp_path / "run", "--strategy", "multi-worker")
-    assert result.exit_code == 2 and "keras-team/keras#20585" in result.output and "--strategy mirrored" in result.output
-    assert not (tmp_path / "run").exists()
+    assert result.exit_code == 2 and "needs the JAX backend (KERAS_BACKEND=jax)" in result.output
+    assert "keras-team/keras#20585" in result.output and not (tmp_path / "run").exists()
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _workers(out, port, epochs, data_dir):
+    """Two `toolkit fit --strategy multi-worker` processes of one run, on the JAX backend."""
+    command = [sys.executable, "-m", "cli.main", "fit", "--model", "lenet5", "--limit", "1024", "--batch-size", "64",
+               "--epochs", str(epochs), "--strategy", "multi-worker", "--out", str(out)]  # fmt: skip
+    processes = []
+    for index in range(2):
+        env = {**os.environ, "KERAS_BACKEND": "jax", "TOOLKIT_DATA": str(data_dir), "TF_CPP_MIN_LOG_LEVEL": "3",
+               "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}", "KERAS_DISTRIBUTION_NUM_PROCESSES": "2",
+               "KERAS_DISTRIBUTION_PROCESS_ID": str(index)}  # fmt: skip
+        processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                          text=True))  # fmt: skip
+    return processes
+
+
+def _digests(processes):
+    outputs = [process.communicate(timeout=300)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
+    return [re.search(r"process \d of 2: weights digest (\w+)", output)[1] for output in outputs]
+
+
+@pytest.mark.slow
+def test_two_processes_train_one_run_and_recover_from_a_killed_one(data_dir, tmp_path):
+    """Two processes on 127.0.0.1 train one run data-parallel (each reads half of every batch): both
+    end with the same weights, and the first alone writes the run folder. A process killed in the
+    middle stops the run; the same two commands again go on from the last epoch both backed up."""
+    out = tmp_path / "run"
+    first, second = _digests(_workers(out, _free_port(), 2, data_dir))
+    assert first == second
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # the second process's own state is gone
+    assert pd.read_csv(out / "history.csv")["epoch"].tolist() == [0, 1]
+    config = json.loads((out / "config.json").read_text())
+    assert config["command"].startswith("KERAS_BACKEND=jax toolkit fit") and "--strategy multi-worker" in config["command"]
+
+    stopped = tmp_path / "stopped"
+    processes = _workers(stopped, _free_port(), 6, data_dir)
+    backup = stopped / "backup" / "training_metadata.json"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (backup.exists() and json.loads(backup.read_text())["epoch"] >= 2):
+        time.sleep(0.05)
+    processes[1].kill()  # one machine goes down mid-run
+    try:
+        processes[0].wait(timeout=30)  # the other one fails, or waits for it forever
+    except subprocess.TimeoutExpired:
+        processes[0].kill()
+    for process in processes:
+        process.communicate()
+    assert not (stopped / "metrics.json").exists()
+    first, second = _digests(_workers(stopped, _free_port(), 6, data_dir))  # the documented recovery: both again
+    assert first == second
+    epochs = pd.read_csv(stopped / "history.csv")["epoch"].tolist()
+    assert epochs == list(range(6))  # went on from its backup, one row per epoch

@@ -138,7 +138,7 @@ def task_options(command):
     type=click.Choice(["default", "mirrored", "multi-worker"]),
     default="default",
     show_default=True,
-    help="tf.distribute strategy: one device, or every device of this machine (multi-worker: not yet, see docs).",
+    help="One device, every device of this machine (tf.distribute), or several processes or machines (JAX backend; docs/digits.md).",
 )
 @click.option("--tensorboard", is_flag=True, help="Also write TensorBoard logs to OUT/tensorboard.")
 @click.option("--limit", type=click.IntRange(1), help="Train on only the first N training examples (a quick look).")
@@ -192,12 +192,17 @@ def fit_command(model_name, task_name, recipe, out, resume, force, strategy, ten
     task = get_task(task_name, **settings)
     out = out or f"runs/{model_name}-{task_name}"
     from toolkit import files
-    from toolkit.tasks.training import make_strategy, run_fit, seed_everything
+    from toolkit.tasks.training import make_strategy, run_fit, seed_everything, weights_digest, worker
 
     try:
         distribution = make_strategy(strategy)
     except ValueError as error:
         raise click.UsageError(f"--strategy {strategy}: {error}") from None
+    index, processes = worker()
+    if batch_size % processes:
+        raise click.UsageError(f"--batch-size {batch_size} is not shared evenly by {processes} processes")
+    if index:  # the first process writes the run folder; each other one keeps its own state beside it
+        out = f"{out}.worker-{index}"
 
     new_folders = [folder for folder in (pathlib.Path(out), *pathlib.Path(out).parents) if not folder.exists()]
     pathlib.Path(out).mkdir(parents=True, exist_ok=True)
@@ -253,6 +258,9 @@ def fit_command(model_name, task_name, recipe, out, resume, force, strategy, ten
         train, validation = task.datasets(
             model, batch_size=batch_size, seed=seed, augment=augment, data_dir=data_dir, limit=limit
         )
+        if processes > 1:  # every process takes the same steps, or the last one waits forever: whole batches only
+            train, validation = (None if data is None else data.rebatch(batch_size, drop_remainder=True)
+                                 for data in (train, validation))  # fmt: skip
         config["task_settings"] = task.settings
         config["hyperparameters"] = {
             "optimizer": {"sgd": "sgd, nesterov momentum 0.9"}.get(optimizer, optimizer),
@@ -266,7 +274,15 @@ def fit_command(model_name, task_name, recipe, out, resume, force, strategy, ten
         click.echo(f"fitting {model_name} ({model.count_params():,} parameters) on {task_name} -> {out}", err=True)
         with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
             metrics = run_fit(task, model, train, validation, out=out, epochs=epochs, config=config, tensorboard=tensorboard, data_dir=data_dir)  # fmt: skip
-        click.echo(json.dumps(metrics, indent=2))
+        if processes > 1:
+            click.echo(f"process {index} of {processes}: weights digest {weights_digest(model)}", err=True)
+        if index:
+            import shutil
+
+            held.close()
+            shutil.rmtree(out)  # its backup served while the run could stop; the run folder is the first's
+        else:
+            click.echo(json.dumps(metrics, indent=2))
     except BaseException:
         if new_folders:
             held.close()

@@ -15,20 +15,27 @@ STRATEGIES = ("default", "mirrored", "multi-worker")
 
 
 def make_strategy(name):
-    """A `tf.distribute` strategy: the default one, mirrored over local devices, or multi-worker.
+    """The scope a model is built in: one device, every device of this machine, or every device of
+    several processes (machines).
 
-    `mirrored` uses every local GPU, else every logical CPU device when there are several. On
-    another Keras backend (JAX, say) `default` is an empty scope: one device, as Keras places it.
+    `default` is TensorFlow's default strategy (on another Keras backend an empty scope: one
+    device, as Keras places it); `mirrored` a `tf.distribute.MirroredStrategy` over every local
+    GPU, else every logical CPU device. `multi-worker` needs the JAX backend: it joins the
+    processes that Keras's variables `KERAS_DISTRIBUTION_JOB_ADDRESSES` (the first process's
+    host:port), `KERAS_DISTRIBUTION_NUM_PROCESSES` and `KERAS_DISTRIBUTION_PROCESS_ID` describe,
+    and trains data-parallel over all their devices (`keras.distribution.DataParallel`), each
+    process reading its own share of every batch.
 
     Raises:
-        ValueError: for `multi-worker`: Keras 3's `fit` does not train under TensorFlow's
-            `MultiWorkerMirroredStrategy` (its batches arrive as `PerReplica` values it cannot
-            convert; keras-team/keras#20585), so training across machines waits for Keras.
+        ValueError: for `multi-worker` on the TensorFlow backend, whose `fit` cannot train under
+            `MultiWorkerMirroredStrategy` (keras-team/keras#20585), or without the variables.
     """
-    if name == "default" and keras.backend.backend() != "tensorflow":
-        import contextlib
-        import types
+    import contextlib
+    import types
 
+    if name == "multi-worker":
+        return _join_processes()
+    if name == "default" and keras.backend.backend() != "tensorflow":
         return types.SimpleNamespace(scope=contextlib.nullcontext)
     import tensorflow as tf
 
@@ -38,12 +45,47 @@ def make_strategy(name):
         gpus = tf.config.list_logical_devices("GPU")
         devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices)
-    if name == "multi-worker":
-        raise ValueError(
-            "training across machines does not work yet: Keras 3's fit cannot train under TensorFlow's"
-            " MultiWorkerMirroredStrategy (keras-team/keras#20585); --strategy mirrored uses every device of one machine"
-        )
     raise ValueError(f"Unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}. Received: strategy={name!r}")
+
+
+def _join_processes():
+    import contextlib
+    import os
+    import types
+
+    if keras.backend.backend() != "jax":
+        raise ValueError(
+            "training across processes needs the JAX backend (KERAS_BACKEND=jax): Keras 3's fit cannot train"
+            " under TensorFlow's MultiWorkerMirroredStrategy (keras-team/keras#20585)"
+        )
+    needed = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES", "KERAS_DISTRIBUTION_PROCESS_ID")
+    missing = [variable for variable in needed if not os.environ.get(variable)]
+    if missing:
+        raise ValueError(f"training across processes needs {', '.join(missing)} set (docs/digits.md)")
+    import jax
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPUs talk over gloo; GPUs use NCCL
+    keras.distribution.initialize()
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    return types.SimpleNamespace(scope=contextlib.nullcontext)
+
+
+def worker():
+    """(this process's number, the number of processes) of a run across processes; (0, 1) otherwise."""
+    if keras.backend.backend() == "jax" and keras.distribution.distribution() is not None:
+        import jax
+
+        return jax.process_index(), jax.process_count()
+    return 0, 1
+
+
+def weights_digest(model):
+    """A short hash of a model's weights: the same on every process of a run across processes."""
+    import hashlib
+
+    import numpy as np
+
+    return hashlib.sha256(b"".join(np.asarray(w).tobytes() for w in model.get_weights())).hexdigest()[:16]
 
 
 def make_optimizer(name, learning_rate, weight_decay=None):
