@@ -243,7 +243,7 @@ def _prepare_resume(train, backup, history_csv):
     of it, and Keras's `fit` makes two per epoch (one it reads, one at the epoch's end it throws
     away), so the resumed run first makes the 2k iterators the unbroken run made before epoch k.
     """
-    import tensorflow as tf
+    import sys
 
     if not pathlib.Path(backup._training_metadata_path).exists():
         return
@@ -252,7 +252,8 @@ def _prepare_resume(train, backup, history_csv):
         rows = pathlib.Path(history_csv).read_text().splitlines(keepends=True)[: done + 1]
         with written(history_csv, replace=True) as temporary:
             temporary.write_text("".join(rows))
-    for _ in range(2 * done if isinstance(train, tf.data.Dataset) else 0):
+    tf = sys.modules.get("tensorflow")  # a run without TensorFlow (JAX, a PyDataset) has no tf.data pipeline
+    for _ in range(2 * done if tf and isinstance(train, tf.data.Dataset) else 0):
         iter(train)
 
 
