@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from tests.conftest import ROOT
 
@@ -21,6 +22,7 @@ def benchmark(data_dir, out, *options):
     return subprocess.run(command, env=environment, capture_output=True, text=True, cwd=out.parent)
 
 
+@pytest.mark.slow
 def test_each_model_is_a_run_of_toolkit_fit_with_the_recipe(data_dir, tmp_path):
     """LeNet-5 for one epoch on 20 images a class: a `toolkit fit` run folder whose command repeats it,
     with the recipe's settings for LeNet-5 (a learning rate of 0.01) and the options given."""
@@ -46,6 +48,7 @@ def test_each_model_is_a_run_of_toolkit_fit_with_the_recipe(data_dir, tmp_path):
     assert (run / "best.weights.h5").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_a_soup_is_the_mean_of_its_runs_as_a_run_folder(data_dir, tmp_path):
     """`--seeds 3,5`: the runs' weights, histories and times make one run folder that publish takes."""
     from toolkit import hub, runs
