@@ -98,6 +98,36 @@ def test_mutated_masks_are_read_or_refused_in_one_line(tmp_path_factory):
     check()
 
 
+def test_mutated_segmentation_pairs_are_read_or_refused_in_one_line(data_dir, tmp_path_factory):
+    """A real membrane slice and its mask (shrunk, as PNG) in the image/ and label/ layout, one of them damaged."""
+    from toolkit.data.masks import MaskError, find_pairs, load_pairs
+
+    def png(path):
+        buffer = io.BytesIO()
+        Image.open(path).convert("L").resize((64, 64), Image.NEAREST).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    source = data_dir / "membrane" / "train"
+    image_path = sorted((source / "image").iterdir())[0]
+    originals = {"image": png(image_path), "label": png(source / "label" / image_path.name)}
+
+    @given(st.sampled_from(["image", "label"]), st.data())
+    def check(damaged, data):
+        folder = tmp_path_factory.mktemp("pairs")
+        for kind, content in originals.items():
+            (folder / kind).mkdir()
+            bytes_ = data.draw(mutations(content)) if kind == damaged else content
+            (folder / kind / "0.png").write_bytes(bytes_)
+        try:
+            images, masks = load_pairs(find_pairs(folder))
+        except MaskError as error:
+            one_line(error)
+        else:
+            assert images[0].shape == masks[0].shape
+
+    check()
+
+
 # -- IDX files: the first real MNIST test images ------------------------------------------------------
 def test_mutated_idx_files_are_read_or_refused_in_one_line(data_dir, tmp_path_factory):
     from toolkit.data.idx import IDXError, read_idx, write_idx
