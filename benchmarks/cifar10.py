@@ -101,10 +101,6 @@ def make_soup(runs, out, command):
     (out / "metrics.json").write_text(json.dumps(summary, indent=2))
 
 
-def finished(run):
-    return (run / "metrics.json").exists() and not (run / "backup").exists()
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=",".join(MODELS))
@@ -129,6 +125,8 @@ def main(argv=None):
     parser.add_argument("--per-class", type=int, help="train on N images of each class (a quick look)")
     parser.add_argument("--resume", action="store_true", help="go on with the unfinished runs in --out; keep the rest")
     args = parser.parse_args(argv)
+    from toolkit import runs
+
     models = args.models.split(",")
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
@@ -145,7 +143,7 @@ def main(argv=None):
     for name in models:
         for seed in seeds:  # a soup's runs each in a folder of their own, OUT/seed<S>/<model>
             folder, label = (out / f"seed{seed}" / name, f"{name}-seed{seed}") if args.seeds else (out / name, name)
-            if args.resume and finished(folder):
+            if args.resume and runs.finished(folder):
                 continue
             log = open(out / f"{label}.log", "a" if args.resume else "w")  # a resumed run keeps its earlier log
             workers[label] = subprocess.Popen(fit_command(name, args, seed, folder), env=environment, stdout=log,

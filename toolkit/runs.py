@@ -14,6 +14,13 @@ from toolkit.machine import describe_machine
 from toolkit.tasks import get_task
 
 
+def finished(run_dir):
+    """Whether `run_dir` holds a finished run: its metrics written, its backup gone (the last two
+    things a run does)."""
+    run_dir = pathlib.Path(run_dir)
+    return (run_dir / "metrics.json").exists() and not (run_dir / "backup").exists()
+
+
 def read_run(run_dir):
     """(config, metrics) of a finished run folder of `toolkit fit` or the benchmarks."""
     run_dir = pathlib.Path(run_dir)
@@ -133,20 +140,18 @@ def to_float16(path):
     import h5py
     import numpy as np
 
-    with h5py.File(path, "r+") as f:
-        names = []
-        f.visititems(lambda name, item: names.append(name) if isinstance(item, h5py.Dataset) else None)
-        for name in names:
-            if f[name].dtype == np.float32:
-                data = f[name][()].astype(np.float16)
-                del f[name]
-                f.create_dataset(name, data=data)
-    with written(path, replace=True) as temporary:  # rewritten, to drop the freed space
+    def copy(name, item, dst):
+        if isinstance(item, h5py.Group):
+            dst.require_group(name).attrs.update(item.attrs)
+            return
+        data = item[()]
+        dst.create_dataset(name, data=data.astype(np.float16) if data.dtype == np.float32 else data)
+        dst[name].attrs.update(item.attrs)
+
+    with written(path, replace=True) as temporary:  # one pass into a new file: the old one stays whole until then
         with h5py.File(path, "r") as src, h5py.File(temporary, "w") as dst:
-            for key, value in src.attrs.items():
-                dst.attrs[key] = value
-            for key in src:
-                src.copy(key, dst)
+            dst.attrs.update(src.attrs)
+            src.visititems(lambda name, item: copy(name, item, dst))
 
 
 def history(history_csv):

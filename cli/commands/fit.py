@@ -315,9 +315,10 @@ def _prepare_out(out, *, resume, force):
     import shutil
 
     from toolkit.files import LOCK_FILE
+    from toolkit.runs import finished as is_finished
 
     out = pathlib.Path(out)
-    finished = (out / "metrics.json").exists() and not (out / "backup").exists()
+    finished = is_finished(out)
     unfinished = not finished and ((out / "backup").exists() or (out / "config.json").exists())
     if force and out.exists():
         for name in RUN_FILES:

@@ -75,7 +75,7 @@ class GenerationTask(Task):
 
     def compile(self, model, optimizer="adam", learning_rate=None, weight_decay=None):
         if weight_decay:
-            raise ValueError("a GAN trains with Adam and no weight decay", )
+            raise ValueError("a GAN trains with Adam and no weight decay")
         model.compile(learning_rate=learning_rate or self.learning_rate)
 
     def callbacks(self, config):

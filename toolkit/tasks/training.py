@@ -280,10 +280,8 @@ def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=
     ]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard")))
-    start = time.perf_counter()
     history = model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose,
                         shuffle=False)  # fmt: skip
-    elapsed = time.perf_counter() - start
     losses = history.history.get("loss", [])
     if losses and not math.isfinite(losses[-1]):  # TerminateOnNaN stopped it: the run stays unfinished
         raise FloatingPointError(
@@ -296,7 +294,7 @@ def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=
     metrics = {
         "validation": {k: float(v) for k, v in results.items()},
         "epochs": epochs,
-        "seconds": round(sum(times), 1) if times else round(elapsed, 1),
+        "seconds": round(sum(times), 1),  # every epoch's, this process's and those before a resume
         "seconds_per_epoch": typical_epoch(times),
         "epoch_seconds": times,
         "parameters": model.count_params(),
