@@ -192,7 +192,7 @@ def fit_command(model_name, task_name, recipe, out, resume, force, strategy, ten
     task = get_task(task_name, **settings)
     out = out or f"runs/{model_name}-{task_name}"
     from toolkit import files
-    from toolkit.tasks.training import make_strategy, run_fit, seed_everything, weights_digest, worker
+    from toolkit.tasks.training import make_strategy, run_fit, seed_everything, weights_digest, whole_batches, worker
 
     try:
         distribution = make_strategy(strategy)
@@ -259,8 +259,7 @@ def fit_command(model_name, task_name, recipe, out, resume, force, strategy, ten
             model, batch_size=batch_size, seed=seed, augment=augment, data_dir=data_dir, limit=limit
         )
         if processes > 1:  # every process takes the same steps, or the last one waits forever: whole batches only
-            train, validation = (None if data is None else data.rebatch(batch_size, drop_remainder=True)
-                                 for data in (train, validation))  # fmt: skip
+            train, validation = (whole_batches(data, batch_size) for data in (train, validation))
         config["task_settings"] = task.settings
         config["hyperparameters"] = {
             "optimizer": {"sgd": "sgd, nesterov momentum 0.9"}.get(optimizer, optimizer),

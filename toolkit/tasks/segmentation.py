@@ -165,7 +165,9 @@ class SegmentationTask(Task):
         vx = np.stack([c[0] for c in fixed])[..., None]
         vy = np.stack([c[1] for c in fixed])[..., None].astype("float32")
         val = tf.data.Dataset.from_tensor_slices((vx, vy)).batch(batch_size)
-        return train.prefetch(2), val
+        train = train.prefetch(2)
+        train.numpy_random = rng  # its state goes with each backup, for an exact resume
+        return train, val
 
     # -- answers ---------------------------------------------------------------------------------------------
     def predict_map(self, model, image):

@@ -154,14 +154,34 @@ class EpochTimer(keras.callbacks.Callback):
 
 class Backup(keras.callbacks.BackupAndRestore):
     """Keras's `BackupAndRestore`, whose files are replaced atomically: a run stopped while saving
-    (killed, out of disk) keeps its last whole backup."""
+    (killed, out of disk) keeps its last whole backup. It also keeps what a resumed run needs to
+    draw the random numbers the unbroken run would have: the states of the model's seed
+    generators (dropout's, a GAN's noise), which weight files leave out, and with `random` the
+    NumPy generator the training data is drawn from."""
+
+    def __init__(self, backup_dir, random=None):
+        super().__init__(backup_dir)
+        self.random = random
+
+    def _seed_generators(self):
+        return [g for layer in self.model._flatten_layers() for g in getattr(layer, "_seed_generators", [])]
 
     def _save_model(self):
         pathlib.Path(self.backup_dir).mkdir(parents=True, exist_ok=True)
         with written(self._weights_path, replace=True) as temporary:
             self.model.save_weights(str(temporary), overwrite=True)
-        write_json(self._training_metadata_path, {"epoch": self._current_epoch, "batch": self._last_batch_seen},
-                   replace=True)  # fmt: skip
+        metadata = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
+        metadata["seeds"] = [keras.ops.convert_to_numpy(g.state).tolist() for g in self._seed_generators()]
+        if self.random is not None:
+            metadata["random"] = self.random.bit_generator.state
+        write_json(self._training_metadata_path, metadata, replace=True)
+
+    def _load_model(self):
+        super()._load_model()
+        if pathlib.Path(self._training_metadata_path).exists():
+            seeds = read_json(self._training_metadata_path).get("seeds")
+            for generator, state in zip(self._seed_generators(), seeds, strict=True) if seeds is not None else ():
+                generator.state.assign(keras.ops.convert_to_tensor(state, dtype=generator.state.dtype))
 
 
 class BestWeights(keras.callbacks.Callback):
@@ -242,12 +262,17 @@ def _prepare_resume(train, backup, history_csv):
     again). A shuffled tf.data pipeline draws a new order from its seed for every iterator made
     of it, and Keras's `fit` makes two per epoch (one it reads, one at the epoch's end it throws
     away), so the resumed run first makes the 2k iterators the unbroken run made before epoch k.
+    A `PyDataset` draws its order at each epoch's end, so it is told k epochs have ended. A
+    pipeline drawing from a NumPy generator (its `numpy_random`) gets the generator's saved state.
     """
     import sys
 
-    if not pathlib.Path(backup._training_metadata_path).exists():
-        return
-    done = read_json(backup._training_metadata_path)["epoch"]
+    saved = pathlib.Path(backup._training_metadata_path).exists()
+    metadata = read_json(backup._training_metadata_path) if saved else {}
+    done = metadata.get("epoch", 0)  # none, when it was stopped before its first backup
+    random = getattr(train, "numpy_random", None)
+    if random is not None and "random" in metadata:
+        random.bit_generator.state = metadata["random"]
     if pathlib.Path(history_csv).exists():
         rows = pathlib.Path(history_csv).read_text().splitlines(keepends=True)[: done + 1]
         with written(history_csv, replace=True) as temporary:
@@ -255,6 +280,19 @@ def _prepare_resume(train, backup, history_csv):
     tf = sys.modules.get("tensorflow")  # a run without TensorFlow (JAX, a PyDataset) has no tf.data pipeline
     for _ in range(2 * done if tf and isinstance(train, tf.data.Dataset) else 0):
         iter(train)
+    for _ in range(done if isinstance(train, keras.utils.PyDataset) else 0):
+        train.on_epoch_end()
+
+
+def whole_batches(data, batch_size):
+    """`data` in whole batches only, so every process of a multi-worker run takes the same steps
+    (a `PyDataset` gives whole batches already)."""
+    if data is None or not hasattr(data, "rebatch"):
+        return data
+    rebatched = data.rebatch(batch_size, drop_remainder=True)
+    if hasattr(data, "numpy_random"):
+        rebatched.numpy_random = data.numpy_random
+    return rebatched
 
 
 def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=False, verbose="auto", data_dir=None):
@@ -268,7 +306,7 @@ def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=
     """
     out = pathlib.Path(out)
     write_json(out / "config.json", config, replace=True)
-    backup = Backup(str(out / "backup"))
+    backup = Backup(str(out / "backup"), random=getattr(train, "numpy_random", None))
     _prepare_resume(train, backup, out / "history.csv")
     callbacks = [
         EpochTimer(),  # first, so an epoch's time is its training and validation, not the saving after it
