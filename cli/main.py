@@ -26,6 +26,7 @@ COMMANDS = {
     "weights": "weights",
     "forecast": "forecast",
     "sample": "sample",
+    "export": "export",
 }
 
 

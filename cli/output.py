@@ -78,6 +78,16 @@ def frame_rows(frame):
     ]
 
 
+def runtime_option():
+    return click.option(
+        "--runtime",
+        type=click.Choice(["auto", "onnx", "keras"]),
+        default="auto",
+        show_default=True,
+        help="ONNX Runtime (no TensorFlow; exported once into the cache) or Keras; auto: ONNX where it can be had.",
+    )
+
+
 def claim_outputs(*paths, force=False):
     """Before any work: refuse output files that exist unless `force`, create the folders the
     others go in, and make sure a file can be written there."""

@@ -50,6 +50,39 @@ def written(path, *, replace=False):
         temporary.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def written_folder(path, *, replace=False):
+    """`written` for a folder: yield a temporary folder beside `path`, which takes its name
+    whole once the block ends (replacing a folder of that name only with `replace`).
+
+    Raises:
+        FileExistsError: `path` exists and `replace` is false.
+    """
+    import shutil
+
+    path = pathlib.Path(path)
+    if path.exists() and not replace:
+        raise FileExistsError(f"{path} exists; pass --force to replace it")
+    temporary = pathlib.Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    old = None
+    try:
+        yield temporary
+        if path.exists():
+            old = pathlib.Path(tempfile.mkdtemp(prefix=f".{path.name}-old-", dir=path.parent))
+            os.replace(path, old / path.name)
+        try:
+            os.rename(temporary, path)
+        except OSError:
+            if old is not None:  # put the old one back
+                os.replace(old / path.name, path)
+            raise FileExistsError(f"{path} was written by something else meanwhile; it is kept as it is") from None
+        _sync_folder(path.parent)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def _create(temporary, path):
     """Give `temporary` the name `path` only if no file has it: a hard link fails if one does."""
     try:

@@ -242,7 +242,10 @@ class CategoricalCode(keras.layers.Layer):
         self.codes = codes
 
     def call(self, inputs):
-        code = ops.one_hot(ops.argmax(inputs[:, : self.codes], axis=1), self.codes, dtype=inputs.dtype)
+        # the one-hot of the argmax, written as "equals the largest" (Gaussian numbers never tie):
+        # Keras's argmax on TensorFlow takes bit operations that ONNX has no counterpart for
+        numbers = inputs[:, : self.codes]
+        code = ops.cast(ops.equal(numbers, ops.max(numbers, axis=1, keepdims=True)), inputs.dtype)
         return ops.concatenate([code, inputs[:, self.codes :]], axis=1)
 
     def compute_output_shape(self, input_shape):

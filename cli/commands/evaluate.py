@@ -24,7 +24,9 @@ from toolkit.tasks import TASKS
 @click.option("--force", is_flag=True, help="Overwrite files in an existing --out.")
 @click.option("--limit", type=click.IntRange(1), help="Evaluate on only the first N test images.")
 @data_dir_option
-def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, limit, data_dir):
+@click.option("--runtime", type=click.Choice(["keras", "onnx"]), default="keras", show_default=True,
+              help="Evaluate the Keras model, or its ONNX form through ONNX Runtime (the same answers).")  # fmt: skip
+def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, limit, data_dir, runtime):
     """Test error, per-class accuracy and confusion matrix of --weights (or --model with --checkpoint)."""
     import pathlib
 
@@ -37,14 +39,17 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
     if model_name and not checkpoint and task_name != "imagenet":
         raise click.UsageError("--model needs --checkpoint FILE (only --task imagenet evaluates random weights)")
     if weights_id:
-        from toolkit import hub, tasks
+        from toolkit import runtime as runtimes
+        from toolkit import tasks
 
         task = tasks.task_for(weights_id)
         if task_name and task_name != task.name:
             raise click.UsageError(f"{weights_id} is a {task.name} model, not a {task_name} one; drop --task")
-        model = hub.load_pretrained(weights_id)
-        name = weights_id
+        model = runtimes.load_model(weights_id, runtime)
+        name = weights_id if runtime == "keras" else f"{weights_id} ({runtime})"
     else:
+        if runtime != "keras":
+            raise click.UsageError("--runtime onnx evaluates --weights ID; a --checkpoint is evaluated with Keras")
         run_config = pathlib.Path(checkpoint or ".").parent / "config.json"
         run = read_json(run_config) if checkpoint and run_config.exists() else {}
         for option, value, recorded in (

@@ -2,7 +2,7 @@
 
 import click
 
-from cli.output import format_option
+from cli.output import format_option, runtime_option
 
 
 @click.command("forecast")
@@ -27,8 +27,9 @@ from cli.output import format_option
     "--plot", type=click.Path(dir_okay=False), help="Write a PNG of history, held-out truth and forecast here."
 )
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@runtime_option()
 @format_option()
-def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, force, fmt):
+def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, force, runtime, fmt):
     """Forecast the next --horizon values of CSV with a shipped model or a run folder of yours
     (95 % interval from validation errors)."""
     import os
@@ -36,7 +37,8 @@ def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, f
     import pandas as pd
 
     from cli.output import claim_outputs, emit
-    from toolkit import catalog, hub
+    from toolkit import catalog
+    from toolkit import runtime as runtimes
     from toolkit.data.series import read_csv
     from toolkit.files import written
     from toolkit.tasks import get_task
@@ -52,7 +54,7 @@ def forecast_command(csv, weights_id, horizon, target, time_col, output, plot, f
     settings["target"] = target or (settings["target"] if settings["target"] in columns else None)
     settings["time_col"] = time_col or (settings["time_col"] if settings["time_col"] in columns else None)
     task = get_task("forecasting", **settings)
-    model = hub.load_pretrained(weights_id)
+    model = runtimes.load_model(weights_id, runtime)
     times, values, lower, upper = task.future(model, horizon)
     frame = pd.DataFrame(
         {

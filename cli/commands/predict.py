@@ -2,7 +2,7 @@
 
 import click
 
-from cli.output import claim_outputs, emit, format_option, output_names
+from cli.output import claim_outputs, emit, format_option, output_names, runtime_option
 
 DEFAULT_WEIGHTS = "digits.best"
 
@@ -45,8 +45,10 @@ DEFAULT_WEIGHTS = "digits.best"
     help="segmentation: foreground probability cut-off.",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@runtime_option()
 @format_option()
-def predict_command(images, weights_id, top, show_input, batch_size, output, out_dir, overlay, threshold, force, fmt):
+def predict_command(images, weights_id, top, show_input, batch_size, output, out_dir, overlay, threshold, force, runtime,
+                    fmt):  # fmt: skip
     """Predict each IMAGE (files, folders or glob patterns; PNG, JPEG, BMP, GIF, any size).
 
     Files that cannot be read are reported on stderr; the others are still predicted, and the
@@ -56,7 +58,8 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
 
     import numpy as np
 
-    from toolkit import hub, tasks
+    from toolkit import runtime as runtimes
+    from toolkit import tasks
     from toolkit.data.images import ImageError, list_images
 
     paths = list_images(images)
@@ -75,7 +78,7 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
         names = output_names(paths, ".input.png")
         seen = {path: pathlib.Path(show_input) / name for path, name in zip(paths, names)}
         claim_outputs(*seen.values(), force=force)
-    model = hub.load_pretrained(weights_id)
+    model = runtimes.load_model(weights_id, runtime)
     if task.name == "segmentation":
         _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt)
         return

@@ -4,7 +4,7 @@ import pathlib
 
 import click
 
-from cli.output import claim_outputs
+from cli.output import claim_outputs, runtime_option
 
 
 @click.command("sample")
@@ -25,9 +25,11 @@ from cli.output import claim_outputs
 @click.option("--code", type=click.IntRange(0), help="The categorical code to draw (InfoGAN generators only).")
 @click.option("--interpolate", is_flag=True, help="Walk the latent space from --seed to --seed + 1 in N steps.")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
-def sample_command(weights_id, count, output, out_dir, seed, digit, code, interpolate, force):
+@runtime_option()
+def sample_command(weights_id, count, output, out_dir, seed, digit, code, interpolate, force, runtime):
     """Sample digits from a trained generator into a grid (-o) or separate files (--out-dir)."""
-    from toolkit import hub, tasks
+    from toolkit import runtime as runtimes
+    from toolkit import tasks
     from toolkit.data.images import IMAGE_SUFFIXES
     from toolkit.files import written
     from toolkit.tasks.generation import save_grid
@@ -41,7 +43,7 @@ def sample_command(weights_id, count, output, out_dir, seed, digit, code, interp
     if task.name != "generation":
         raise click.ClickException(f"{weights_id} is a {task.name} model, not a generator.")
     claim_outputs(*targets, force=force)
-    generator = hub.load_pretrained(weights_id).sampler
+    generator = runtimes.load_model(weights_id, runtime).sampler
     if interpolate:
         images = task.interpolate(generator, (seed, seed + 1), count, digit, code)
     else:

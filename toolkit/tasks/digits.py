@@ -117,16 +117,35 @@ class DigitsTask(ClassifierTask):
             val = val.map(lambda a, b: (self.adapt(a, shape), b))
         return train.prefetch(tf.data.AUTOTUNE), val.prefetch(tf.data.AUTOTUNE)
 
+    def adapt_array(self, images, input_shape):
+        """`adapt` in NumPy, so predictions need no TensorFlow (a digit resized for a larger net
+        still goes through `adapt`)."""
+        side, channels = input_shape[0], input_shape[-1]
+        if side - 28 > 4:
+            return np.asarray(self.adapt(images, input_shape))
+        low = (side - 28) // 2
+        images = np.pad(images, [(0, 0), (low, side - 28 - low), (low, side - 28 - low), (0, 0)])
+        return np.repeat(images, channels, axis=-1) if channels != 1 else images
+
+    def input_note(self, network):
+        side, channels = network.input_shape[1], network.input_shape[-1]
+        note = self.preprocessing
+        if side != 28:
+            how = "padded with black" if side - 28 <= 4 else "resized (bilinear)"
+            note += f"; the 28x28 digit {how} to {side}x{side}"
+        return note + (f", repeated over {channels} channels" if channels != 1 else "")
+
     # -- answers ---------------------------------------------------------------------------------
     def probabilities(self, model, images, batch_size=512):
         """Softmax outputs for (N, 28, 28, 1) digits."""
-        import tensorflow as tf
-
         from toolkit.models._common import predict_batch
 
         shape = model.input_shape[1:]
-        data = tf.data.Dataset.from_tensor_slices(images).batch(batch_size).map(lambda a: self.adapt(a, shape))
-        return np.concatenate([predict_batch(model, batch) for batch in data])
+        batches = (self.adapt_array(images[i : i + batch_size], shape) for i in range(0, len(images), batch_size))
+        return np.concatenate([predict_batch(model, batch) for batch in batches])
+
+    def example_inputs(self, network, data_dir=None, count=8):
+        return [self.adapt_array(self.load("test", data_dir, count)[0], network.input_shape[1:])]
 
     def summary(self, result):
         """The numbers of an evaluation that go into the catalog."""

@@ -233,6 +233,9 @@ class FolderTask(ClassifierTask):
 
         return preprocess(images, self.settings["preprocessing"])
 
+    def example_inputs(self, network, data_dir=None, count=8):
+        return [self._preprocess(self.split(data_dir, "test")[0][:count])]
+
     def datasets(self, model, *, batch_size, seed, augment="none", data_dir=None, limit=None):
         """Batches of the training split, shuffled each epoch, and of the validation split (None
         when nothing is held out). `augment`: "affine" (flips, small rotations and shifts) or

@@ -296,6 +296,16 @@ class ForecastingTask(Task):
         rows = [{"forecaster": k, **{m: round(v, 4) for m, v in scores.items()}} for k, scores in result["scores"].items()]
         return line, rows
 
+    def example_inputs(self, network, data_dir=None, count=8):
+        s = self.settings
+        target = self.series(data_dir).target_index
+        x, _ = windows(self.scaled(data_dir), s["lookback"], s["horizon"], target_index=target)
+        return [x[-count:]]
+
+    def input_note(self, network):
+        return (f"the last {self.settings['lookback']} steps of the series, transformed and scaled as the task's"
+                " settings record (log, differences, then standardised); the outputs are the next steps in those units")
+
     def calibrate(self, model, data_dir=None):
         """Keep the spread of the validation errors, for prediction intervals."""
         self.settings["residual_std"] = self.residual_std(model, data_dir)

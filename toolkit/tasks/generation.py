@@ -121,6 +121,20 @@ class GenerationTask(Task):
         )
         return train.prefetch(tf.data.AUTOTUNE), None
 
+    # -- deployment ----------------------------------------------------------------------------------------
+    def deployable(self, model):
+        return model.sampler
+
+    def example_inputs(self, network, data_dir=None, count=8):
+        z = self.latents(count, 0)
+        return [z, (np.arange(count) % 10).astype("int32").reshape(-1, 1)] if self.conditional else [z]
+
+    def input_note(self, network):
+        note = f"latent vectors of {self.settings['latent_dim']} standard normal numbers"
+        note += ", and the digit to draw (int32, shape (N, 1))" if self.conditional else ""
+        low, high = self.pixel_range()
+        return note + f"; the outputs are 28x28 images with pixels in [{low:g}, {high:g}]"
+
     # -- sampling ------------------------------------------------------------------------------------------
     def latents(self, n, seed):
         return np.random.default_rng(seed).normal(size=(n, self.settings["latent_dim"])).astype("float32")
@@ -248,8 +262,8 @@ def with_codes(generator, z, codes):
     """A copy of `z` whose first numbers choose the categorical `codes` (one or one per row) of an
     InfoGAN's generator: the chosen code's number is made the largest."""
     try:
-        count = generator.get_layer("g_code").codes
-    except ValueError:
+        count = getattr(generator, "codes", None) or generator.get_layer("g_code").codes  # ONNX's says it
+    except (ValueError, AttributeError):
         raise InputError("this generator has no categorical code; drawing a code needs infogan weights",
                          setting="code") from None  # fmt: skip
     codes = np.broadcast_to(np.asarray(codes), (len(z),))

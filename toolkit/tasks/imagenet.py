@@ -76,6 +76,10 @@ class ImageNetTask(ClassifierTask):
             out.append(predict_batch(model, batch))
         return np.concatenate(out)
 
+    def example_inputs(self, network, data_dir=None, count=8):
+        paths = [path for path, _ in self.images(self.folder(data_dir), limit=count)]
+        return [preprocess(np.stack([self.read(p) for p in paths]), self.settings["preprocessing"])]
+
     # -- evaluation -----------------------------------------------------------------------------
     def images(self, folder, limit=None):
         """(path, class number) pairs of a `<wnid>/<image>` folder, or of its labels.csv (path, wnid)."""

@@ -191,6 +191,16 @@ class SegmentationTask(Task):
             ]
         return result[:h, :w]
 
+    def example_inputs(self, network, data_dir=None, count=2):
+        """Crops of held-out images, their sides multiples of 16 (a U-Net takes any such size)."""
+        images, _ = self.split(data_dir, "validation")
+        side = min(256, *(min(image.shape) // 16 * 16 for image in images[:count]))
+        width = side - 16 if side > 16 else side  # not square, so a file that swapped the axes shows
+        return [np.stack([image[:side, :width] for image in images[:count]])[..., None]]
+
+    def input_note(self, network):
+        return "a gray image in [0, 1] (one channel, NHWC), any height and width that are multiples of 16"
+
     def read(self, path):
         """A user's micrograph as a gray image of any size, in [0, 1]."""
         from toolkit.data.masks import read_gray

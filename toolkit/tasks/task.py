@@ -119,6 +119,19 @@ class Task(abc.ABC):
         """A user's file as the network's input (tasks that predict from files override this)."""
         raise TypeError(f"the {self.name} task does not read input files")
 
+    # -- deployment ------------------------------------------------------------------------------------
+    def deployable(self, model):
+        """The network a deployment of `model` runs (the model itself; a GAN's sampler)."""
+        return model
+
+    @abc.abstractmethod
+    def example_inputs(self, network, data_dir=None, count=8):
+        """Real inputs of the task, as `network` takes them: a list of arrays, one per input."""
+
+    def input_note(self, network):
+        """What a caller does to a user's input before `network` takes it, in a sentence."""
+        return self.preprocessing
+
     # -- what only some tasks have -------------------------------------------------------------------
     def floor(self, data_dir=None):
         """The best score the task's measures can give real data, where that is not obvious (None)."""
