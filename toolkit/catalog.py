@@ -70,6 +70,7 @@ SCHEMA = {
     "recipe": Field((dict,)),
     "history": Field((dict,), required=False),
     "run": Field((str,), required=False),  # run folders only
+    "onnx": Field((dict,), required=False),  # an ONNX form shipped beside the weights: file, sha256, exporter
 }
 DESCRIPTION_LIMIT = 200  # one short sentence
 

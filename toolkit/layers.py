@@ -203,6 +203,7 @@ class LocalResponseNormalization(keras.layers.Layer):
         return {**super().get_config(), "depth": self.depth, "k": self.k, "alpha": self.alpha, "beta": self.beta}
 
 
+@keras.saving.register_keras_serializable(package="toolkit")
 class ZeroPadShortcut(keras.layers.Layer):
     """The CIFAR ResNets' parameter-free shortcut (He et al. 2016, option A).
 

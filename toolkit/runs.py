@@ -59,12 +59,13 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
         to_float16(target)
         model.load_weights(str(target))
     result = task.evaluate(model, data_dir=data_dir)
+    extra = [task.evaluate(model, data_dir=data_dir, split=split) for split in task.extra_splits]
     floor = task.floor(data_dir)
     task.calibrate(model, data_dir)
     entries[weights_id] = {
         **_file_entry(target, model, config["model"], build_args, config["task"], task, description),
         "labels": task.labels,
-        "metrics": {f"{result['dataset']}/{result['split']}": task.summary(result)},
+        "metrics": {f"{r['dataset']}/{r['split']}": task.summary(r) for r in [result, *extra]},
         **({"floor": floor} if floor else {}),
         "recipe": {
             "command": config["command"],
@@ -84,6 +85,23 @@ def publish(run_dir, weights_id, *, data_dir=None, description="", force=False, 
     }
     catalog.save_catalog(entries)
     return entries[weights_id]
+
+
+def add_onnx(weights_id, data_dir=None):
+    """Ship an ONNX form of a catalog entry beside its weights (weights/ID.onnx and its JSON),
+    checked against Keras on real inputs, and record its file, sha256 and exporter in the entry."""
+    from toolkit.export import export
+
+    entries = catalog.load_catalog()
+    if weights_id not in entries:
+        raise WeightsError(f"{weights_id} is not in the catalog")
+    entries[weights_id].pop("onnx", None)
+    catalog.save_catalog(entries)  # the old form is not used while the new one is written
+    path = catalog.WEIGHTS_DIR / f"{weights_id}.onnx"
+    description = export(weights_id, "onnx", path, data_dir=data_dir, replace=True)
+    entries[weights_id]["onnx"] = {k: description[k] for k in ("file", "sha256", "exporter")}
+    catalog.save_catalog(entries)
+    return entries[weights_id]["onnx"]
 
 
 def _file_entry(target, model, arch, build_args, task_name, task, description):

@@ -95,8 +95,8 @@ def onnx_form(weights_id, create=False):
         return None
     from toolkit.export import ExportError, export
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         return path, export(weights_id, "onnx", path, replace=True)
     except (ExportError, ImportError, OSError, ValueError) as error:
         raise RuntimeUnavailable(f"{weights_id}: no ONNX form could be exported ({error})") from None

@@ -23,10 +23,12 @@ from toolkit.tasks import TASKS
 )
 @click.option("--force", is_flag=True, help="Overwrite files in an existing --out.")
 @click.option("--limit", type=click.IntRange(1), help="Evaluate on only the first N test images.")
+@click.option("--split", default="test", show_default=True,
+              help="The held-out split: test, or one the task adds (digits: printed, 2,000 typeset digits).")  # fmt: skip
 @data_dir_option
 @click.option("--runtime", type=click.Choice(["keras", "onnx"]), default="keras", show_default=True,
               help="Evaluate the Keras model, or its ONNX form through ONNX Runtime (the same answers).")  # fmt: skip
-def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, limit, data_dir, runtime):
+def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, limit, split, data_dir, runtime):
     """Test error, per-class accuracy and confusion matrix of --weights (or --model with --checkpoint)."""
     import pathlib
 
@@ -69,14 +71,17 @@ def evaluate_command(weights_id, model_name, checkpoint, task_name, out, force, 
         name = f"{model_name} ({checkpoint or 'random weights'})"
     if out and pathlib.Path(out).exists() and any(pathlib.Path(out).iterdir()) and not force:
         raise click.ClickException(f"{out} exists; pass --force to overwrite its files")
-    total = task.evaluation_size(data_dir, limit)
+    if split != "test" and split not in task.extra_splits:
+        others = "".join(f", {s}" for s in task.extra_splits)
+        raise click.UsageError(f"the {task.name} task's held-out splits are test{others}; not {split}")
+    total = task.evaluation_size(data_dir, limit) if split == "test" else None
     if total:
         import sys
 
         with click.progressbar(length=total, label="evaluating", file=sys.stderr) as bar:
-            result = task.evaluate(model, data_dir=data_dir, limit=limit, progress=bar.update)
+            result = task.evaluate(model, data_dir=data_dir, split=split, limit=limit, progress=bar.update)
     else:
-        result = task.evaluate(model, data_dir=data_dir, limit=limit)
+        result = task.evaluate(model, data_dir=data_dir, split=split, limit=limit)
     headline, rows = task.describe(name, result, data_dir)
     click.echo(headline)
     if rows:

@@ -71,6 +71,17 @@ def verify(weights_ids):
         raise click.ClickException(f"{failures} weights failed verification.")
 
 
+@weights_command.command("add-onnx")
+@click.argument("weights_id")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Data directory for the check against Keras.")
+def add_onnx(weights_id, data_dir):
+    """Ship an ONNX form beside WEIGHTS_ID's file, so predictions with it need no TensorFlow from the first run."""
+    from toolkit import runs
+
+    onnx = runs.add_onnx(weights_id, data_dir=data_dir)
+    click.echo(f"{weights_id}: {onnx['file']} ({onnx['exporter']}, sha256 {onnx['sha256'][:12]}...)")
+
+
 @weights_command.command("publish")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--id", "weights_id", required=True, help="The arch.tag id, e.g. lenet5.mnist.")

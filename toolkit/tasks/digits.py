@@ -1,7 +1,9 @@
 """The digits task: MNIST classification with any registry model that can take a 28x28 digit.
 
 Split: the first 55,000 training images train, the last 5,000 validate (choose the best
-epoch), the 10,000 test images are used only for the reported error.
+epoch), the 10,000 test images are used only for the reported error. With `printed` N, N
+printed digits rendered in the training fonts join the training images and N/10 the validation
+ones; the "printed" split is 2,000 renderings in the test fonts (`toolkit.data.printed`).
 Preprocessing: pixels / 255, light ink on black, as MNIST; each model gets the input it
 expects (LeNet-5 the 28x28 digit padded to 32x32, MLPs a flat vector, ImageNet-style nets the
 digit resized to at least their smallest input and repeated over 3 channels).
@@ -17,32 +19,57 @@ from toolkit.tasks.task import ClassifierTask, option
 
 LABELS = [str(d) for d in range(10)]
 VALIDATION = 5_000
+PRINTED_TEST = 2_000
 
 
 class DigitsTask(ClassifierTask):
-    """MNIST digits; takes no settings."""
+    """MNIST digits, with `printed` rendered printed digits added to its training data."""
 
     name = "digits"
     augmentations = ("none", "affine", "elastic")
-    settings = {}
     labels = LABELS
+    extra_splits = ("printed",)  # measured and recorded besides the test split
     preprocessing = (
         "28x28 gray, light ink on black, pixels / 255; MNIST's crop-fit-20x20-centre-by-mass for other images"
     )
 
+    def __init__(self, printed=0, start_weights=None):
+        self.settings = {"printed": printed} if printed else {}
+        if start_weights:
+            self.settings["start_weights"] = start_weights
+
     @dataclasses.dataclass
     class Options:
         data: str = option(None, "the dataset: MNIST (mnist), the only one this task reads")
+        printed: int = option(0, "add N printed digits rendered in the training fonts (and N/10 to validation)",
+                              minimum=0)  # fmt: skip
+        weights: str = option(None, "continue from these catalog weights or this .weights.h5 file")
 
     @classmethod
     def settings_for(cls, model_name, options, data_dir=None, seed=0):
         if options.data not in (None, "mnist"):
             raise ValueError(f"the digits task reads mnist, not {options.data}; the folder task trains on other images")
-        return {}, model_name, {}
+        settings = {"printed": options.printed} if options.printed else {}
+        return {**settings, **({"start_weights": options.weights} if options.weights else {})}, model_name, {}
 
     # -- data --------------------------------------------------------------------------------
     def load(self, split, data_dir=None, limit=None):
-        """(images (N, 28, 28, 1) float32 in [0, 1], labels (N,) int32) for train, validation or test."""
+        """(images (N, 28, 28, 1) float32 in [0, 1], labels (N,) int32) for train, validation, test
+        or printed."""
+        from toolkit.data.printed import printed_digits
+
+        printed = {"train": self.settings.get("printed", 0), "validation": self.settings.get("printed", 0) // 10,
+                   "printed": PRINTED_TEST}.get(split, 0)  # fmt: skip
+        if split == "printed":
+            images, labels = printed_digits("test", min(printed, limit or printed))
+            return images[..., None], labels
+        images, labels = self._load_mnist(split, data_dir, limit)
+        if printed:
+            extra, extra_labels = printed_digits(split, min(printed, limit or printed))
+            images, labels = np.concatenate([images, extra[..., None]]), np.concatenate([labels, extra_labels])
+        return images, labels
+
+    def _load_mnist(self, split, data_dir=None, limit=None):
         source = "test" if split == "test" else "train"
         images, labels = load_mnist(source, data_dir)
         if split == "train":
@@ -73,6 +100,14 @@ class DigitsTask(ClassifierTask):
             "input_shape": list(self.input_shape(model_name)),
         }
         return {**args, **hub.model_info(model_name).task_args.get(self.name, {})}
+
+    def build(self, model_name, **kwargs):
+        """The model; with `start_weights` (a catalog id or a weights file) training continues from it."""
+        from toolkit.models._common import load_weights
+
+        model = super().build(model_name, **kwargs)
+        load_weights(model, self.settings.get("start_weights"))
+        return model
 
     def adapt(self, images, input_shape):
         """Turn (B, 28, 28, 1) digits into what a model of `input_shape` takes (a tf op)."""
@@ -160,8 +195,8 @@ class DigitsTask(ClassifierTask):
         np.add.at(confusion, (labels, predicted), 1)
         wrong = predicted != labels
         return {
-            "dataset": "mnist",
-            "split": split,
+            "dataset": "printed" if split == "printed" else "mnist",
+            "split": "test" if split == "printed" else split,
             "images": int(len(labels)),
             "mistakes": int(wrong.sum()),
             "error": float(wrong.mean()),

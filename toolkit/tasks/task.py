@@ -36,6 +36,7 @@ class Task(abc.ABC):
     save_best = True  # False: keep the last epoch (a GAN's losses do not rank its epochs)
     learning_rate = 1e-3  # the default initial learning rate
     augmentations = ("none",)  # the `augment` choices of `datasets`
+    extra_splits = ()  # held-out splits besides "test" that `evaluate` measures and the catalog records
     settings = {}
 
     @dataclasses.dataclass
