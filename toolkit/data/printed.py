@@ -64,7 +64,7 @@ def font_files(split):
 
 def render(digit, font_file, rng):
     """One printed `digit` as a user's photo or scan would show it: an RGB PIL image."""
-    size = int(rng.integers(14, 120))
+    size = int(rng.integers(18, 120))  # a digit 13 to 85 pixels high: 10 pt at 100 dpi and up
     font = ImageFont.truetype(font_file, size)
     dark_page = rng.random() < 0.1  # light ink on dark, as in screenshots of dark themes
     paper = np.array(PAPERS[rng.integers(len(PAPERS))]) if not dark_page else rng.integers(10, 70, 3)
@@ -98,8 +98,8 @@ def render(digit, font_file, rng):
     scale = rng.uniform(1.0, largest) if rng.random() < 0.4 else rng.uniform(1.0, min(1.6, largest))
     page = Image.new("RGB", (int(glyph.width * scale), int(glyph.height * scale)), fill)
     page.paste(glyph, (int(rng.integers(0, page.width - glyph.width + 1)), int(rng.integers(0, page.height - glyph.height + 1))))
-    if rng.random() < 0.5:
-        page = page.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5)))
+    if rng.random() < 0.5:  # out of focus: up to 1.5 pixels, less for small digits, which would vanish
+        page = page.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, max(0.4, min(1.5, size / 30)))))
     noise = rng.normal(0, rng.uniform(0, 6), (page.height, page.width, 1))
     page = Image.fromarray(np.clip(np.asarray(page, dtype=np.float32) + noise, 0, 255).astype(np.uint8))
     if rng.random() < 0.6:
