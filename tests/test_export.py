@@ -15,26 +15,19 @@ from toolkit import catalog, runtime
 from toolkit.export import FORMATS, TOLERANCE, ExportError, export
 
 SHIPPED = sorted(k for k, v in catalog.load_catalog().items() if not v.get("url"))
-def _check_export(weights_id, fmt, folder, data_dir):
-    path = folder / f"{weights_id}{FORMATS[fmt] or '.saved_model'}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("weights_id", SHIPPED)
+def test_every_shipped_weight_exports_to_every_format(data_dir, tmp_path, weights_id, fmt):
+    path = tmp_path / f"{weights_id}{FORMATS[fmt] or '.saved_model'}"
     description = export(weights_id, fmt, path, data_dir=data_dir)
     assert path.exists() and description["max_abs_difference"] <= TOLERANCE
     assert json.loads(path.with_name(path.name + ".json").read_text()) == description
     assert description["weights_sha256"] == catalog.expected_hash(catalog.entry(weights_id))[1]
     if path.is_file():
         assert description["sha256"] == catalog.file_hash(path)
-
-
-@pytest.mark.parametrize("fmt", FORMATS)
-def test_the_default_model_exports_to_every_format(data_dir, tmp_path, fmt):
-    _check_export("digits.best", fmt, tmp_path, data_dir)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("weights_id", [w for w in SHIPPED if w != "digits.best"])
-def test_every_shipped_weight_exports_or_says_why_not(data_dir, tmp_path, weights_id, fmt):
-    _check_export(weights_id, fmt, tmp_path, data_dir)
 
 
 def test_export_describes_how_to_feed_the_file(data_dir, tmp_path):
@@ -128,6 +121,7 @@ def test_keras_answers_where_no_onnx_form_can_be_had(data_dir, fresh_cache):
         runtime.load_model("lenet5.mnist", "onnx")
 
 
+@pytest.mark.slow
 def test_segmentation_and_forecasts_through_onnx_match_keras(data_dir, fresh_cache):
     from toolkit import hub, tasks
 
@@ -142,6 +136,7 @@ def test_segmentation_and_forecasts_through_onnx_match_keras(data_dir, fresh_cac
     assert np.abs(np.asarray(onnx_forecast) - np.asarray(keras_forecast)).max() <= TOLERANCE
 
 
+@pytest.mark.slow
 def test_samples_through_onnx_match_keras(fresh_cache, tmp_path):
     from toolkit import hub, tasks
 
