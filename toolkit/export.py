@@ -155,7 +155,7 @@ def _run_litert(path, network, inputs):
     details = interpreter.get_input_details()
     by_name = {}  # the file's inputs, in the order of the network's (the file may list them otherwise)
     for tensor in network.inputs:
-        by_name[tensor.name] = next(d for d in details if d["name"].split(":")[0].endswith(tensor.name))
+        by_name[tensor.name] = next(d for d in details if d["name"].split(":")[0] in (tensor.name, f"serving_default_{tensor.name}"))
     for tensor, array in zip(network.inputs, inputs):
         interpreter.resize_tensor_input(by_name[tensor.name]["index"], array.shape)
     interpreter.allocate_tensors()
