@@ -126,6 +126,6 @@ def load_model(weights_id, runtime="auto"):
     except RuntimeUnavailable as reason:
         if runtime == "onnx":
             raise
-        log.info("%s; predicting with Keras", reason)
+        log.debug("%s; predicting with Keras", reason)
         return hub.load_pretrained(weights_id)
     return OnnxModel(path, description)
