@@ -53,7 +53,7 @@ def cifar_image():
     return str(sorted(sorted(folder.iterdir())[0].iterdir())[0])
 
 
-def warm_throughput(weights_id, batch_size=256, repeats=5):
+def warm_throughput(weights_id, batch_size=256, repeats=10):
     """Images per second of ONNX Runtime and of Keras's compiled predict, warm, at one batch size."""
     import numpy as np
 
@@ -64,16 +64,16 @@ def warm_throughput(weights_id, batch_size=256, repeats=5):
     keras_model, onnx_model = hub.load_pretrained(weights_id), runtime.load_model(weights_id, "onnx")
     (batch,) = task.example_inputs(keras_model, count=batch_size)
     batch = np.resize(batch, (batch_size, *batch.shape[1:]))  # repeated where the task gives fewer
-    rates = {}
-    for name, model in (("onnx", onnx_model), ("keras", keras_model)):
+    models = {"onnx": onnx_model, "keras": keras_model}
+    best = dict.fromkeys(models, float("inf"))
+    for model in models.values():
         predict_batch(model, batch), predict_batch(model, batch)  # warm: Keras builds its graph on the second
-        best = float("inf")
-        for _ in range(repeats):
+    for _ in range(repeats):  # in turns, so a busy moment of the machine falls on both
+        for name, model in models.items():
             start = time.perf_counter()
             predict_batch(model, batch)
-            best = min(best, time.perf_counter() - start)
-        rates[name] = batch_size / best
-    return rates
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: batch_size / seconds for name, seconds in best.items()}
 
 
 def main():

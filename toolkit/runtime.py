@@ -35,7 +35,9 @@ class OnnxModel:
     def __init__(self, path, description):
         import onnxruntime
 
-        self.session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.inputs = [(i.name, spec["dtype"]) for i, spec in zip(self.session.get_inputs(), description["inputs"])]
         self.input_shape = tuple(description["inputs"][0]["shape"])
         self.name = description["weights"]
