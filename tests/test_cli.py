@@ -37,7 +37,8 @@ def test_an_error_is_one_line_without_tensorflow_noise():
         "import sys\n"
         "from cli.main import toolkit\n"
         "try:\n"
-        "    toolkit(['sample', '--weights', 'dcgan.mnist', '--digit', '3', '-o', 'x.png'], prog_name='toolkit')\n"
+        "    toolkit(['sample', '--weights', 'dcgan.mnist', '--digit', '3', '-o', 'x.png', '--runtime', 'keras'],"
+        " prog_name='toolkit')\n"
         "except SystemExit as exit:\n"
         "    print('tensorflow' in sys.modules, exit.code)\n"
     )

@@ -26,6 +26,8 @@ LAYERS = [
     ("toolkit.tasks", 6),
     ("toolkit.tasks.*", 6),
     ("toolkit.convert", 7),
+    ("toolkit.export", 7),  # runtimes and export
+    ("toolkit.runtime", 7),
     ("toolkit.analysis", 7),
     ("toolkit.runs", 8),
     ("toolkit.reports", 8),
