@@ -48,10 +48,15 @@ def test_missing_fonts_say_which_packages_to_install(tmp_path, monkeypatch):
         font_files("test")
 
 
+READERS = sorted(k for k, v in catalog.load_catalog().items() if "printed/test" in v["metrics"])
+
+
 @pytest.mark.slow
-def test_the_default_model_reads_printed_digits_as_recorded(data_dir):
-    """At least 99 % of 2,000 digits in fonts it never saw, as the catalog records."""
-    result = DigitsTask().evaluate(runtime.load_model("digits.best"), data_dir=data_dir, split="printed")
-    recorded = catalog.entry("digits.best")["metrics"]["printed/test"]
-    assert result["images"] == recorded["images"] == PRINTED_TEST
-    assert result["mistakes"] == recorded["mistakes"] and result["accuracy"] >= 0.99
+@pytest.mark.parametrize("weights_id", READERS)
+def test_printed_digits_are_read_as_recorded(data_dir, weights_id):
+    """The default model reads at least 99 % of 2,000 digits in fonts it never saw; every recorded
+    printed-digit accuracy (its MNIST-only predecessor's too) comes back."""
+    result = DigitsTask().evaluate(runtime.load_model(weights_id), data_dir=data_dir, split="printed")
+    recorded = catalog.entry(weights_id)["metrics"]["printed/test"]
+    assert result["images"] == recorded["images"] == PRINTED_TEST and result["mistakes"] == recorded["mistakes"]
+    assert "digits.best" in READERS and (weights_id != "digits.best" or result["accuracy"] >= 0.99)
