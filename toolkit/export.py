@@ -14,7 +14,7 @@ import pathlib
 import numpy as np
 
 from toolkit import catalog, hub, tasks
-from toolkit.files import write_json, written, written_folder
+from toolkit.files import read_json, write_json, written, written_folder
 
 FORMATS = {"onnx": ".onnx", "litert": ".tflite", "saved_model": "", "keras": ".keras"}
 TOLERANCE = 1e-4
@@ -104,8 +104,6 @@ def export(weights_id, fmt, path=None, *, data_dir=None, replace=False):
 
 
 def _exported_here(sidecar, fmt):
-    from toolkit.files import read_json
-
     try:
         return read_json(sidecar).get("format") == fmt
     except (OSError, ValueError, AttributeError):
