@@ -206,6 +206,27 @@ def expected_hash(item):
     return ("sha256", item["sha256"]) if item.get("sha256") else ("md5", item["md5"])
 
 
+def recorded_hash(item):
+    """The digest an entry (or a run) records of its weights file; None where a run's was deleted."""
+    return item.get("sha256") or item.get("md5")
+
+
+def shipped_onnx(item):
+    """The path of the ONNX form shipped beside an entry's weights, checked against its sha256;
+    None where the entry has none.
+
+    Raises:
+        WeightsError: the file is missing or does not match.
+    """
+    onnx = item.get("onnx")
+    if not onnx:
+        return None
+    path = WEIGHTS_DIR / onnx["file"]
+    if not path.exists() or file_hash(path) != onnx["sha256"]:
+        raise WeightsError(f"its ONNX form {path} is missing or does not match its sha256")
+    return path
+
+
 def file_hash(path, algorithm="sha256"):
     """The hex digest of a file by `algorithm` (any of hashlib's)."""
     digest = hashlib.new(algorithm)
@@ -215,8 +236,13 @@ def file_hash(path, algorithm="sha256"):
     return digest.hexdigest()
 
 
+def keras_home():
+    """Keras's own folder for downloads and caches ($KERAS_HOME, else ~/.keras)."""
+    return pathlib.Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser()
+
+
 def _cache_dir():
-    return pathlib.Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser() / "models"
+    return keras_home() / "models"
 
 
 def weights_file(weights_id):

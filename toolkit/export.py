@@ -81,7 +81,7 @@ def export(weights_id, fmt, path=None, *, data_dir=None, replace=False):
                               f" {TOLERANCE:g}) on real inputs of its task; nothing was written")  # fmt: skip
     description = {
         "weights": weights_id,
-        "weights_sha256": catalog.expected_hash(item)[1] if not item.get("run") else item.get("sha256"),
+        "weights_sha256": catalog.recorded_hash(item),
         "format": fmt,
         "file": path.name,
         "sha256": catalog.file_hash(path) if path.is_file() else None,

@@ -107,9 +107,8 @@ def verify(weights_id):
     expected = item.get("params")
     if expected is not None and model.count_params() != expected:
         return False, f"{weights_id}: {model.count_params():,} parameters, the catalog says {expected:,}"
-    onnx = item.get("onnx")
-    if onnx:
-        path = catalog.WEIGHTS_DIR / onnx["file"]
-        if not path.exists() or catalog.file_hash(path) != onnx["sha256"]:
-            return False, f"{weights_id}: its ONNX form {path} is missing or does not match its sha256"
+    try:
+        onnx = catalog.shipped_onnx(item)
+    except catalog.WeightsError as error:
+        return False, f"{weights_id}: {error}"
     return True, f"{weights_id}: ok" + (" (and its ONNX form)" if onnx else "")

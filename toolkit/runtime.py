@@ -26,7 +26,7 @@ class RuntimeUnavailable(RuntimeError):
 
 def cache_dir():
     """Where ONNX forms exported on first use are kept (beside Keras's own cache)."""
-    return pathlib.Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser() / "toolkit" / "onnx"
+    return catalog.keras_home() / "toolkit" / "onnx"
 
 
 class OnnxModel:
@@ -57,15 +57,11 @@ class OnnxModel:
         return self
 
 
-def _weights_hash(item):
-    return item.get("sha256") if item.get("run") else catalog.expected_hash(item)[1]
-
-
 def cached_path(weights_id):
     """The cache's ONNX file for `weights_id` (whether or not it exists yet)."""
     from toolkit.export import exporter_version
 
-    return cache_dir() / f"{_weights_hash(catalog.entry(weights_id))}-{exporter_version()}.onnx"
+    return cache_dir() / f"{catalog.recorded_hash(catalog.entry(weights_id))}-{exporter_version()}.onnx"
 
 
 def onnx_form(weights_id, create=False):
@@ -78,13 +74,13 @@ def onnx_form(weights_id, create=False):
     from toolkit.files import read_json
 
     item = catalog.entry(weights_id)
-    shipped = item.get("onnx")
+    try:
+        shipped = catalog.shipped_onnx(item)
+    except catalog.WeightsError as error:
+        raise RuntimeUnavailable(f"{weights_id}: {error}") from None
     if shipped:
-        path = catalog.WEIGHTS_DIR / shipped["file"]
-        if path.exists() and catalog.file_hash(path) == shipped["sha256"]:
-            return path, read_json(path.with_name(path.name + ".json"))
-        raise RuntimeUnavailable(f"{weights_id}: the shipped {path.name} is missing or does not match its sha256")
-    if not _weights_hash(item):
+        return shipped, read_json(shipped.with_name(shipped.name + ".json"))
+    if not catalog.recorded_hash(item):
         raise RuntimeUnavailable(f"{weights_id}: its weights have no recorded sha256 to name an ONNX form by")
     path = cached_path(weights_id)
     sidecar = path.with_name(path.name + ".json")

@@ -58,12 +58,12 @@ class DigitsTask(ClassifierTask):
         or printed."""
         from toolkit.data.printed import printed_digits
 
-        printed = {"train": self.settings.get("printed", 0), "validation": self.settings.get("printed", 0) // 10,
-                   "printed": PRINTED_TEST}.get(split, 0)  # fmt: skip
         if split == "printed":
-            images, labels = printed_digits("test", min(printed, limit or printed))
+            images, labels = printed_digits("test", min(PRINTED_TEST, limit or PRINTED_TEST))
             return images[..., None], labels
         images, labels = self._load_mnist(split, data_dir, limit)
+        printed = self.settings.get("printed", 0)
+        printed = {"train": printed, "validation": printed // 10}.get(split, 0)
         if printed:
             extra, extra_labels = printed_digits(split, min(printed, limit or printed))
             images, labels = np.concatenate([images, extra[..., None]]), np.concatenate([labels, extra_labels])
@@ -100,14 +100,6 @@ class DigitsTask(ClassifierTask):
             "input_shape": list(self.input_shape(model_name)),
         }
         return {**args, **hub.model_info(model_name).task_args.get(self.name, {})}
-
-    def build(self, model_name, **kwargs):
-        """The model; with `start_weights` (a catalog id or a weights file) training continues from it."""
-        from toolkit.models._common import load_weights
-
-        model = super().build(model_name, **kwargs)
-        load_weights(model, self.settings.get("start_weights"))
-        return model
 
     def adapt(self, images, input_shape):
         """Turn (B, 28, 28, 1) digits into what a model of `input_shape` takes (a tf op)."""

@@ -65,13 +65,8 @@ class GenerationTask(Task):
         return {"latent_dim": self.settings["latent_dim"]}
 
     def build(self, model_name, **kwargs):
-        """The GAN; with `start_weights` (a catalog id or a weights file) training continues from it."""
-        from toolkit.models._common import load_weights
-
         self.settings["latent_dim"] = kwargs.pop("latent_dim", self.settings["latent_dim"])  # also from --arg
-        model = super().build(model_name, **kwargs)
-        load_weights(model, self.settings.get("start_weights"))
-        return model
+        return super().build(model_name, **kwargs)
 
     def compile(self, model, optimizer="adam", learning_rate=None, weight_decay=None):
         if weight_decay:

@@ -62,8 +62,13 @@ class Task(abc.ABC):
         """The builder arguments that fit `model_name` to this task (head, input shape, ...)."""
 
     def build(self, model_name, **kwargs):
-        """The registry model with the task's head and input; `kwargs` override the task's arguments."""
-        return hub.build_model(model_name, **{**self.build_args(model_name), **kwargs})
+        """The registry model with the task's head and input; `kwargs` override the task's arguments.
+        With a `start_weights` setting (a catalog id or a weights file), training continues from it."""
+        from toolkit.models._common import load_weights
+
+        model = hub.build_model(model_name, **{**self.build_args(model_name), **kwargs})
+        load_weights(model, self.settings.get("start_weights"))
+        return model
 
     def compile(self, model, optimizer="adam", learning_rate=None, weight_decay=None):
         from toolkit.tasks.training import make_optimizer

@@ -178,10 +178,14 @@ class Backup(keras.callbacks.BackupAndRestore):
 
     def _load_model(self):
         super()._load_model()
-        if pathlib.Path(self._training_metadata_path).exists():
-            seeds = read_json(self._training_metadata_path).get("seeds")
-            for generator, state in zip(self._seed_generators(), seeds, strict=True) if seeds is not None else ():
-                generator.state.assign(keras.ops.convert_to_tensor(state, dtype=generator.state.dtype))
+        if not pathlib.Path(self._training_metadata_path).exists():
+            return
+        metadata = read_json(self._training_metadata_path)
+        seeds = metadata.get("seeds")
+        for generator, state in zip(self._seed_generators(), seeds, strict=True) if seeds is not None else ():
+            generator.state.assign(keras.ops.convert_to_tensor(state, dtype=generator.state.dtype))
+        if self.random is not None and "random" in metadata:  # before the first batch draws from it
+            self.random.bit_generator.state = metadata["random"]
 
 
 class BestWeights(keras.callbacks.Callback):
@@ -262,17 +266,13 @@ def _prepare_resume(train, backup, history_csv):
     again). A shuffled tf.data pipeline draws a new order from its seed for every iterator made
     of it, and Keras's `fit` makes two per epoch (one it reads, one at the epoch's end it throws
     away), so the resumed run first makes the 2k iterators the unbroken run made before epoch k.
-    A `PyDataset` draws its order at each epoch's end, so it is told k epochs have ended. A
-    pipeline drawing from a NumPy generator (its `numpy_random`) gets the generator's saved state.
+    A `PyDataset` draws its order at each epoch's end, so it is told k epochs have ended. (The
+    backup itself restores the random states it keeps.)
     """
     import sys
 
     saved = pathlib.Path(backup._training_metadata_path).exists()
-    metadata = read_json(backup._training_metadata_path) if saved else {}
-    done = metadata.get("epoch", 0)  # none, when it was stopped before its first backup
-    random = getattr(train, "numpy_random", None)
-    if random is not None and "random" in metadata:
-        random.bit_generator.state = metadata["random"]
+    done = read_json(backup._training_metadata_path)["epoch"] if saved else 0  # 0: stopped before its first backup
     if pathlib.Path(history_csv).exists():
         rows = pathlib.Path(history_csv).read_text().splitlines(keepends=True)[: done + 1]
         with written(history_csv, replace=True) as temporary:
