@@ -128,8 +128,11 @@ class DigitsTask(ClassifierTask):
         small = np.prod(shape) <= 64 * 64 * 3
         if augment == "none" and small:  # adapt once, not every batch
             x, vx = np.asarray(self.adapt(x, shape)), np.asarray(self.adapt(vx, shape))
-        train = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        train = train.batch(batch_size)
+        # Shuffles row numbers and gathers each batch: the same order as shuffling the images
+        # themselves, without copying 55,000 images into a shuffle buffer at each epoch's start.
+        x, y = tf.constant(x), tf.constant(y)
+        rows = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        train = rows.batch(batch_size).map(lambda batch: (tf.gather(x, batch), tf.gather(y, batch)))
         if augment != "none":
             seeds = tf.data.Dataset.random(seed=seed).batch(2)
             train = tf.data.Dataset.zip((train, seeds)).map(

@@ -12,6 +12,10 @@ from toolkit.files import read_json, write_json, written
 from toolkit.machine import describe_machine
 
 STRATEGIES = ("default", "mirrored", "multi-worker")
+# Training steps per call from Python into the backend: the Python around each call (callbacks,
+# reading the logs) costs a small network a quarter of its step; callbacks then see every 16th
+# batch, the epochs' ends all of them (benchmarks/fit_lenet5.py).
+STEPS_PER_EXECUTION = 16
 
 
 def make_strategy(name):
@@ -308,6 +312,7 @@ def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=
     write_json(out / "config.json", config, replace=True)
     backup = Backup(str(out / "backup"), random=getattr(train, "numpy_random", None))
     _prepare_resume(train, backup, out / "history.csv")
+    model.steps_per_execution = STEPS_PER_EXECUTION
     callbacks = [
         EpochTimer(),  # first, so an epoch's time is its training and validation, not the saving after it
         keras.callbacks.TerminateOnNaN(),
