@@ -25,12 +25,12 @@ DEFAULT_WEIGHTS = "digits.best"
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
-    help="segmentation: write the mask of the (one) image here as PNG.",
+    help="segmentation: write the mask of the (one) image here as PNG; autoencoding: its reconstruction.",
 )
 @click.option(
     "--out-dir",
     type=click.Path(file_okay=False),
-    help="segmentation: write IMAGE.mask.png for each image in this folder.",
+    help="segmentation: write IMAGE.mask.png for each image in this folder; autoencoding: IMAGE.reconstruction.png.",
 )
 @click.option(
     "--overlay",
@@ -69,10 +69,12 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
     instead = {"generation": "toolkit sample --weights", "forecasting": "toolkit forecast SERIES.csv --weights"}
     if task.name in instead:
         raise click.UsageError(f"{weights_id} is a {task.name} model: use `{instead[task.name]} {weights_id}`")
-    if task.name != "segmentation" and (output or out_dir or overlay):
+    if task.name not in ("segmentation", "autoencoding") and (output or out_dir or overlay):
         raise click.UsageError(f"-o, --out-dir and --overlay write masks; {weights_id} is a {task.name} model")
-    if task.name == "segmentation" and show_input:
-        raise click.UsageError(f"--show-input shows what a classifier saw; {weights_id} segments (see --overlay)")
+    if task.name == "autoencoding" and overlay:
+        raise click.UsageError(f"--overlay draws a mask; {weights_id} redraws digits (-o or --out-dir)")
+    if task.name in ("segmentation", "autoencoding") and show_input:
+        raise click.UsageError(f"--show-input shows what a classifier saw; {weights_id} is a {task.name} model")
     seen = {}
     if show_input:  # every output checked before any work, one file per input
         names = output_names(paths, ".input.png")
@@ -81,6 +83,9 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
     model = runtimes.load_model(weights_id, runtime)
     if task.name == "segmentation":
         _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt)
+        return
+    if task.name == "autoencoding":
+        _reconstruct(task, model, paths, output, out_dir, force, fmt)
         return
     inputs, good, failed = [], [], 0
     for path in paths:
@@ -162,6 +167,43 @@ def _segment(task, model, paths, output, out_dir, overlay, threshold, force, fmt
 
             with written(overlay, replace=force) as temporary:
                 Image.fromarray(tinted(image, mask)).save(temporary)
+    if rows:
+        emit(rows, fmt)
+    if failed:
+        raise click.exceptions.Exit(1)  # each failure had its line
+
+
+def _reconstruct(task, model, paths, output, out_dir, force, fmt):
+    """Each digit as the autoencoder redraws it, and the cross-entropy of the digit under it."""
+    import pathlib
+
+    import numpy as np
+    from PIL import Image
+
+    from toolkit.data.images import ImageError
+    from toolkit.files import written
+
+    if output and len(paths) != 1:
+        raise click.UsageError("-o takes one image; use --out-dir for several")
+    names = output_names(paths, ".reconstruction.png") if out_dir else []
+    targets = dict(zip(paths, [pathlib.Path(out_dir) / name for name in names])) if out_dir else {}
+    if output:
+        targets = {paths[0]: pathlib.Path(output)}
+    claim_outputs(*targets.values(), force=force)
+    inputs, good, failed = [], [], 0
+    for path in paths:
+        try:
+            inputs.append(task.read(path))
+            good.append(path)
+        except ImageError as error:
+            click.echo(f"error: {error}", err=True)
+            failed += 1
+    rows = []
+    for path, answer in zip(good, task.predict(model, inputs) if good else []):
+        rows.append({"file": str(path), "nats": round(answer["nats"], 2)})
+        if path in targets:
+            with written(targets[path], replace=force) as temporary:
+                Image.fromarray((np.clip(answer["reconstruction"][..., 0], 0, 1) * 255).round().astype("uint8")).save(temporary)
     if rows:
         emit(rows, fmt)
     if failed:

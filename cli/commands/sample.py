@@ -1,4 +1,4 @@
-"""`toolkit sample --weights ID`: draw digits from a shipped generator (no data, no discriminator)."""
+"""`toolkit sample --weights ID`: draw digits from a shipped generator (a GAN's, or a VAE's decoder)."""
 
 import pathlib
 
@@ -13,7 +13,7 @@ from cli.output import claim_outputs, runtime_option
     "weights_id",
     default="dcgan.mnist",
     show_default=True,
-    help="Catalog id of a generator, or a run folder of `toolkit fit`.",
+    help="Catalog id of a generator (a GAN or a VAE), or a run folder of `toolkit fit`.",
 )
 @click.option("-n", "count", type=click.IntRange(1, 10_000), default=64, show_default=True, help="How many samples.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write one grid PNG here.")
@@ -40,14 +40,26 @@ def sample_command(weights_id, count, output, out_dir, seed, digit, code, interp
         raise click.BadParameter(f"{output} is not an image file name (end it in .png or .jpg)", param_hint="-o")
     targets = [pathlib.Path(out_dir) / f"sample_{k:04d}.png" for k in range(count)] if out_dir else [output]
     task = tasks.task_for(weights_id)
-    if task.name != "generation":
+    if task.name not in ("generation", "autoencoding"):
         raise click.ClickException(f"{weights_id} is a {task.name} model, not a generator.")
-    claim_outputs(*targets, force=force)
-    generator = runtimes.load_model(weights_id, runtime).sampler
-    if interpolate:
-        images = task.interpolate(generator, (seed, seed + 1), count, digit, code)
+    if task.name == "autoencoding":
+        if digit is not None or code is not None or interpolate:
+            raise click.UsageError("--digit, --code and --interpolate are for GANs; a VAE draws from its prior")
+        if runtime == "onnx":
+            raise click.UsageError("a VAE samples through its decoder on Keras: use --runtime keras or auto")
+        try:
+            generator = task.sampler(runtimes.load_model(weights_id, "keras"))
+        except ValueError as error:
+            raise click.ClickException(f"{weights_id}: {error}") from None
+        claim_outputs(*targets, force=force)
+        images = task.sample(generator, count, seed=seed)
     else:
-        images = task.sample(generator, count, seed=seed, digits=digit, codes=code)
+        claim_outputs(*targets, force=force)
+        generator = runtimes.load_model(weights_id, runtime).sampler
+        if interpolate:
+            images = task.interpolate(generator, (seed, seed + 1), count, digit, code)
+        else:
+            images = task.sample(generator, count, seed=seed, digits=digit, codes=code)
     if output:
         with written(output, replace=force) as temporary:
             save_grid(images, temporary, columns=count if interpolate else 8)

@@ -2,6 +2,7 @@
 
 from toolkit.models import (  # noqa: F401
     alexnet,
+    autoencoder,
     digitnet,
     gan,
     googlenet,

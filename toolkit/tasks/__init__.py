@@ -4,6 +4,7 @@
 """
 
 TASKS = {
+    "autoencoding": "toolkit.tasks.autoencoding:AutoencodingTask",
     "digits": "toolkit.tasks.digits:DigitsTask",
     "forecasting": "toolkit.tasks.forecasting:ForecastingTask",
     "imagenet": "toolkit.tasks.imagenet:ImageNetTask",

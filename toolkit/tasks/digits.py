@@ -3,7 +3,9 @@
 Split: the first 55,000 training images train, the last 5,000 validate (choose the best
 epoch), the 10,000 test images are used only for the reported error. With `printed` N, N
 printed digits rendered in the training fonts join the training images and N/10 the validation
-ones; the "printed" split is 2,000 renderings in the test fonts (`toolkit.data.printed`).
+ones; the "printed" split is 2,000 renderings in the test fonts (`toolkit.data.printed`). With
+`labels_per_class` N, only N training digits of each class, drawn with the run's seed, train
+(the label-efficiency experiments); the 5,000 validation digits still choose the best epoch.
 Preprocessing: pixels / 255, light ink on black, as MNIST; each model gets the input it
 expects (LeNet-5 the 28x28 digit padded to 32x32, MLPs a flat vector, ImageNet-style nets the
 digit resized to at least their smallest input and repeated over 3 channels).
@@ -22,6 +24,22 @@ VALIDATION = 5_000
 PRINTED_TEST = 2_000
 
 
+def few_labels(labels, per_class, seed):
+    """Row numbers of `per_class` examples of each class, drawn with `seed`, in their original order.
+
+    Raises:
+        ValueError: a class has fewer than `per_class` examples.
+    """
+    random = np.random.default_rng(seed)
+    rows = []
+    for label in np.unique(labels):
+        candidates = np.flatnonzero(labels == label)
+        if len(candidates) < per_class:
+            raise ValueError(f"class {label} has {len(candidates)} training examples, fewer than {per_class}")
+        rows.append(random.choice(candidates, per_class, replace=False))
+    return np.sort(np.concatenate(rows))
+
+
 class DigitsTask(ClassifierTask):
     """MNIST digits, with `printed` rendered printed digits added to its training data."""
 
@@ -33,8 +51,10 @@ class DigitsTask(ClassifierTask):
         "28x28 gray, light ink on black, pixels / 255; MNIST's crop-fit-20x20-centre-by-mass for other images"
     )
 
-    def __init__(self, printed=0, start_weights=None):
+    def __init__(self, printed=0, start_weights=None, labels_per_class=None, labels_seed=0):
         self.settings = {"printed": printed} if printed else {}
+        if labels_per_class:
+            self.settings.update(labels_per_class=labels_per_class, labels_seed=labels_seed)
         if start_weights:
             self.settings["start_weights"] = start_weights
 
@@ -44,12 +64,16 @@ class DigitsTask(ClassifierTask):
         printed: int = option(0, "add N printed digits rendered in the training fonts (and N/10 to validation)",
                               minimum=0)  # fmt: skip
         weights: str = option(None, "continue from these catalog weights or this .weights.h5 file")
+        labels_per_class: int = option(None, "train on N labelled MNIST digits of each class, chosen with the run's seed",
+                                       minimum=1)  # fmt: skip
 
     @classmethod
     def settings_for(cls, model_name, options, data_dir=None, seed=0):
         if options.data not in (None, "mnist"):
             raise ValueError(f"the digits task reads mnist, not {options.data}; the folder task trains on other images")
         settings = {"printed": options.printed} if options.printed else {}
+        if options.labels_per_class:
+            settings.update(labels_per_class=options.labels_per_class, labels_seed=seed)
         return {**settings, **({"start_weights": options.weights} if options.weights else {})}, model_name, {}
 
     # -- data --------------------------------------------------------------------------------
@@ -61,13 +85,19 @@ class DigitsTask(ClassifierTask):
         if split == "printed":
             images, labels = printed_digits("test", min(PRINTED_TEST, limit or PRINTED_TEST))
             return images[..., None], labels
-        images, labels = self._load_mnist(split, data_dir, limit)
+        images, labels = self._load_mnist(split, data_dir, None if self._few_labels(split) else limit)
+        if self._few_labels(split):
+            rows = few_labels(labels, self.settings["labels_per_class"], self.settings["labels_seed"])
+            images, labels = images[rows][:limit], labels[rows][:limit]
         printed = self.settings.get("printed", 0)
         printed = {"train": printed, "validation": printed // 10}.get(split, 0)
         if printed:
             extra, extra_labels = printed_digits(split, min(printed, limit or printed))
             images, labels = np.concatenate([images, extra[..., None]]), np.concatenate([labels, extra_labels])
         return images, labels
+
+    def _few_labels(self, split):
+        return split == "train" and self.settings.get("labels_per_class")
 
     def _load_mnist(self, split, data_dir=None, limit=None):
         source = "test" if split == "test" else "train"

@@ -14,7 +14,7 @@ from toolkit.machine import describe_machine
 STRATEGIES = ("default", "mirrored", "multi-worker")
 # Training steps per call from Python into the backend: the Python around each call (callbacks,
 # reading the logs) costs a small network a quarter of its step; callbacks then see every 16th
-# batch, the epochs' ends all of them (benchmarks/fit_lenet5.py).
+# batch (or an epoch's steps, where fewer), the epochs' ends all of them (benchmarks/fit_lenet5.py).
 STEPS_PER_EXECUTION = 16
 
 
@@ -299,6 +299,14 @@ def whole_batches(data, batch_size):
     return rebatched
 
 
+def _steps(data):
+    """The steps of an epoch of `data`, where it knows them (else None)."""
+    try:
+        return len(data)
+    except (TypeError, ValueError):
+        return None
+
+
 def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=False, verbose="auto", data_dir=None):
     """Keras `fit` with the toolkit's files in `out`; returns the final metrics.
 
@@ -312,7 +320,7 @@ def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=
     write_json(out / "config.json", config, replace=True)
     backup = Backup(str(out / "backup"), random=getattr(train, "numpy_random", None))
     _prepare_resume(train, backup, out / "history.csv")
-    model.steps_per_execution = STEPS_PER_EXECUTION
+    model.steps_per_execution = min(STEPS_PER_EXECUTION, _steps(train) or STEPS_PER_EXECUTION)
     callbacks = [
         EpochTimer(),  # first, so an epoch's time is its training and validation, not the saving after it
         keras.callbacks.TerminateOnNaN(),
