@@ -165,3 +165,16 @@ def overlay(image, mask, color=(255, 40, 40)):
     rgb = np.repeat((image * 255).astype("uint8")[..., None], 3, axis=-1)
     rgb[mask] = (0.5 * rgb[mask] + 0.5 * np.array(color)).astype("uint8")
     return rgb
+
+
+def latent_space(codes, labels, path):
+    """Each digit's 2-D code as a point coloured by its label (which training never saw)."""
+    fig, ax = plt.subplots(figsize=(6.5, 6))
+    points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=2, alpha=0.6, vmin=-0.5, vmax=9.5)
+    fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
+    ax.set_xlabel("code 1")
+    ax.set_ylabel("code 2")
+    ax.set_title("test digits in the 2-D code")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -7,6 +7,7 @@ from toolkit.reports.figures import plain_and_residual_curves, task_figures
 from toolkit.reports.narrative import reports_readme
 from toolkit.reports.readme import readme_models_table, readme_weights_table, update_readme  # noqa: F401
 from toolkit.reports.tables import (
+    autoencoding_report,
     errors_report,
     forecasting_report,
     generation_report,
@@ -24,6 +25,7 @@ TABLES = {
     "segmentation": segmentation_report,
     "generation": generation_report,
     "forecasting": forecasting_report,
+    "autoencoding": autoencoding_report,
 }
 
 

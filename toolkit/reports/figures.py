@@ -1,5 +1,6 @@
 """The reports' figures of shipped weights: the plain and residual curves, a sample grid per
-generator, a forecast per forecaster and an overlay per segmenter."""
+generator or VAE, a forecast per forecaster, an overlay per segmenter, and each autoencoder's
+reconstructions (and its latent space, when its code has two numbers)."""
 
 import pandas as pd
 
@@ -28,7 +29,45 @@ def task_figures(data_dir):
             figures[f"forecast-{weights_id}.png"] = lambda p, w=weights_id: _forecast_plot(w, p, data_dir)
         elif item["task"] == "segmentation":
             figures[f"overlay-{weights_id}.png"] = lambda p, w=weights_id: _overlay(w, p, data_dir)
+        elif item["task"] == "autoencoding":
+            figures[f"reconstructions-{weights_id}.png"] = lambda p, w=weights_id: _reconstructions(w, p, data_dir)
+            if item["arch"] == "vae":
+                figures[f"prior-samples-{weights_id}.png"] = lambda p, w=weights_id: _vae_samples(w, p)
+            if item["build"].get("latent_dim") == 2:
+                figures[f"latent-{weights_id}.png"] = lambda p, w=weights_id: _latent_space(w, p, data_dir)
     return figures
+
+
+def _reconstructions(weights_id, path, data_dir):
+    """Two rows per ten test digits: the binarized digits, and the model's picture of them."""
+    import numpy as np
+
+    from toolkit import hub, tasks
+    from toolkit.tasks.autoencoding import binarize
+    from toolkit.tasks.generation import save_grid
+
+    task, model = tasks.task_for(weights_id), hub.load_pretrained(weights_id)
+    digits = binarize(task.load("test", data_dir, 20), 0)
+    pictures = task.reconstruct(model, digits)
+    rows = [block for k in (0, 10) for block in (digits[k : k + 10], pictures[k : k + 10])]
+    save_grid(np.concatenate(rows)[..., 0], path, columns=10)
+
+
+def _vae_samples(weights_id, path):
+    from toolkit import hub, tasks
+    from toolkit.tasks.generation import save_grid
+
+    task = tasks.task_for(weights_id)
+    save_grid(task.sample(task.sampler(hub.load_pretrained(weights_id)), 40, seed=0), path, columns=8)
+
+
+def _latent_space(weights_id, path, data_dir):
+    from toolkit import hub, plots, tasks
+    from toolkit.tasks.digits import DigitsTask
+
+    task, model = tasks.task_for(weights_id), hub.load_pretrained(weights_id)
+    images, labels = DigitsTask().load("test", data_dir)
+    plots.latent_space(task.encode(model, images), labels, path)
 
 
 def _sample_grid(weights_id, path):

@@ -180,6 +180,8 @@ def reports_readme(frames, curves, figures):
         averaged=", ".join(f"`{k}`" for k, v in entries.items() if v.get("build", {}).get("ema")) or "none",
         generation_table=_markdown(frames["generation"]),
         samples=pictures("samples-") + (infogan_note if any(f.startswith("samples-infogan") for f in figures) else ""),
+        autoencoding_table=_markdown(frames["autoencoding"]),
+        reconstructions="\n".join(pictures(prefix) for prefix in ("reconstructions-", "prior-samples-", "latent-")),
         forecasting_table=_markdown(frames["forecasting"]),
         forecasts=pictures("forecast-"),
     )

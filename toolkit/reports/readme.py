@@ -43,6 +43,7 @@ def readme_weights_table():
         for split, metrics in item["metrics"].items():
             measure = ERROR_MEASURE.get(item["task"], "error")
             value = f"{metrics['error']:.3f}" if measure in ("MASE", "FID") else f"{metrics['error']:.2%}"
+            value = f"{metrics['error']:.2f}" if measure == "nats per digit" else value
             rows.append(
                 {
                     "weights": f"`{weights_id}`",

@@ -81,6 +81,7 @@ ERROR_MEASURE = {
     "forecasting": "MASE",
     "segmentation": "pixel error",
     "generation": "FID",
+    "autoencoding": "nats per digit",
 }
 
 
@@ -245,6 +246,19 @@ def generation_report():
                                "smallest digit share": f["min_share"], "largest digit share": f["max_share"],
                                "conditional accuracy": None}  # fmt: skip
     return rows
+
+
+def autoencoding_report():
+    """Each autoencoder's test cross-entropy of its reconstructions, and a VAE's negative ELBO and
+    importance-weighted NLL beside the published NLL of its architecture."""
+    from toolkit import hub
+
+    return _task_rows("autoencoding", lambda item, m: {
+        "latent dimensions": item["build"].get("latent_dim"), "reconstruction (nats)": m["reconstruction_nll"],
+        "negative ELBO (nats)": m.get("negative_elbo"), "NLL (nats)": m.get("nll"),
+        "importance samples": m.get("importance_samples"),
+        "published NLL (nats)": hub.model_info(item["arch"]).errors.get("binarized_mnist_test_nll_nats"),
+    })  # fmt: skip
 
 
 def forecasting_report():

@@ -126,6 +126,14 @@ class AutoencodingTask(Task):
 
         return np.concatenate([predict_batch(model, images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
 
+    def encode(self, model, images, batch_size=512):
+        """Each image's code (a VAE's mean code)."""
+        from toolkit.models._common import predict_batch
+
+        encoder = model.get_layer("encoder")
+        codes = [predict_batch(encoder, images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
+        return np.concatenate([c[0] for c in codes] if self.is_variational(model) else codes)
+
     def predict(self, model, inputs, batch_size=256, **options):
         """Reconstructions of `inputs` (from `read`) and each one's cross-entropy in nats."""
         images = np.stack(inputs)
