@@ -136,3 +136,72 @@ def test_a_plain_autoencoder_has_no_prior_to_sample(tmp_path, data_dir):
     assert result.exit_code == 1 and "not variational" in result.output and not (tmp_path / "grid.png").exists()
     result = CliRunner().invoke(toolkit, ["fit", "--task", "autoencoding", "--model", "lenet5", "--out", str(tmp_path / "x")])
     assert result.exit_code != 0 and "not an autoencoder" in result.output
+
+
+def test_nt_xent_is_the_cross_entropy_of_finding_each_views_partner():
+    from toolkit.tasks.selfsupervised import nt_xent
+
+    z = np.random.default_rng(0).standard_normal((6, 4)).astype("float32")
+    unit = z / np.linalg.norm(z, axis=1, keepdims=True)
+    logits = unit @ unit.T / 0.5
+    np.fill_diagonal(logits, -np.inf)
+    partners = (np.arange(6) + 3) % 6
+    expected = -(logits[np.arange(6), partners] - np.log(np.exp(logits).sum(1)))
+    assert np.asarray(nt_xent(0.5)(np.zeros(6), z)) == pytest.approx(expected, rel=1e-5)
+    pairs = np.concatenate([unit[:3], unit[:3]])  # each view equal to its partner: a low loss
+    assert float(np.mean(nt_xent(0.1)(np.zeros(6), pairs))) < float(np.mean(nt_xent(0.1)(np.zeros(6), z)))
+
+
+def test_the_selfsupervised_batches_are_two_distortions_of_the_same_digits(data_dir):
+    from toolkit.tasks.selfsupervised import SelfSupervisedTask
+
+    task = SelfSupervisedTask()
+    train, validation = task.datasets(hub.build_model("simclr"), batch_size=32, seed=0, data_dir=data_dir, limit=320)
+    views, _ = next(iter(train))
+    assert views.shape == (64, 28, 28, 1)
+    first, second = views.numpy()[:32], views.numpy()[32:]
+    assert not np.array_equal(first, second)
+    similar = np.corrcoef(first.reshape(32, -1), second.reshape(32, -1))[:32, 32:]
+    assert np.diag(similar).mean() > similar[~np.eye(32, dtype=bool)].mean() + 0.1  # each view's partner is its digit
+    again = [v.numpy() for v, _ in validation]
+    assert all(np.array_equal(a, v.numpy()) for a, (v, _) in zip(again, validation))  # validation repeats
+
+
+@pytest.fixture(scope="module")
+def short_simclr(tmp_path_factory, data_dir):
+    out = tmp_path_factory.mktemp("simclr") / "run"
+    args = ["fit", "--task", "selfsupervised", "--model", "simclr", "--augment", "elastic", "--epochs", "1",
+            "--limit", "512", "--batch-size", "128", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(toolkit, args)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_a_selfsupervised_encoder_starts_a_few_label_digit_run(short_simclr, tmp_path, data_dir):
+    from toolkit.tasks.digits import DigitsTask
+
+    task = DigitsTask(start_weights=str(short_simclr), freeze_base=True)
+    model = task.build("digitnet")
+    encoder = hub.load_pretrained(str(short_simclr)).get_layer("backbone")
+    assert np.array_equal(model.get_layer("conv2_1").get_weights()[0], encoder.get_layer("conv2_1").get_weights()[0])
+    assert not model.get_layer("conv2_1").trainable and model.get_layer("predictions").trainable
+    out = tmp_path / "probe"
+    args = ["fit", "--task", "digits", "--model", "digitnet", "--weights", str(short_simclr), "--labels-per-class", "2",
+            "--freeze-base", "--epochs", "1", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(toolkit, args)
+    assert result.exit_code == 0, result.output
+    after = hub.load_pretrained(str(out)).get_layer("conv2_1").get_weights()[0]
+    assert np.array_equal(after, encoder.get_layer("conv2_1").get_weights()[0])  # frozen: untouched by training
+    result = CliRunner().invoke(toolkit, ["fit", "--model", "lenet5", "--weights", str(short_simclr), "--out", str(tmp_path / "x")])
+    assert result.exit_code == 1 and "does not fit lenet5" in result.output
+    result = CliRunner().invoke(toolkit, ["fit", "--model", "lenet5", "--freeze-base", "--out", str(tmp_path / "y")])
+    assert result.exit_code == 1 and "self-supervised encoder" in result.output
+
+
+@pytest.mark.slow
+def test_the_encoders_nearest_neighbour_error_is_measured_on_real_digits(short_simclr, data_dir):
+    from toolkit.tasks.selfsupervised import SelfSupervisedTask
+
+    result = SelfSupervisedTask().evaluate(hub.load_pretrained(str(short_simclr)), data_dir=data_dir, limit=500)
+    assert result["images"] == 500 and result["mistakes"] == round(result["error"] * 500)
+    assert result["error"] < 0.5  # chance is 0.9: the encoder learned something from 512 unlabelled digits

@@ -13,6 +13,7 @@ from toolkit.models import (  # noqa: F401
     perceptron,
     recurrent,
     resnet,
+    simclr,
     unet,
     vgg,
 )

@@ -11,6 +11,7 @@ TASKS = {
     "folder": "toolkit.tasks.folder:FolderTask",
     "segmentation": "toolkit.tasks.segmentation:SegmentationTask",
     "generation": "toolkit.tasks.generation:GenerationTask",
+    "selfsupervised": "toolkit.tasks.selfsupervised:SelfSupervisedTask",
 }
 
 

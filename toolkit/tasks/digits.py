@@ -51,8 +51,10 @@ class DigitsTask(ClassifierTask):
         "28x28 gray, light ink on black, pixels / 255; MNIST's crop-fit-20x20-centre-by-mass for other images"
     )
 
-    def __init__(self, printed=0, start_weights=None, labels_per_class=None, labels_seed=0):
+    def __init__(self, printed=0, start_weights=None, labels_per_class=None, labels_seed=0, freeze_base=False):
         self.settings = {"printed": printed} if printed else {}
+        if freeze_base:
+            self.settings["freeze_base"] = True
         if labels_per_class:
             self.settings.update(labels_per_class=labels_per_class, labels_seed=labels_seed)
         if start_weights:
@@ -66,6 +68,7 @@ class DigitsTask(ClassifierTask):
         weights: str = option(None, "continue from these catalog weights or this .weights.h5 file")
         labels_per_class: int = option(None, "train on N labelled MNIST digits of each class, chosen with the run's seed",
                                        minimum=1)  # fmt: skip
+        freeze_base: bool = option(False, "keep the layers of a self-supervised encoder (--weights) fixed")
 
     @classmethod
     def settings_for(cls, model_name, options, data_dir=None, seed=0):
@@ -74,6 +77,8 @@ class DigitsTask(ClassifierTask):
         settings = {"printed": options.printed} if options.printed else {}
         if options.labels_per_class:
             settings.update(labels_per_class=options.labels_per_class, labels_seed=seed)
+        if options.freeze_base:
+            settings["freeze_base"] = True
         return {**settings, **({"start_weights": options.weights} if options.weights else {})}, model_name, {}
 
     # -- data --------------------------------------------------------------------------------

@@ -24,6 +24,37 @@ def option(default=None, help="", *, choices=None, minimum=None, repeat=None):
     )
 
 
+def is_encoder(weights_id):
+    """Whether `weights_id` (a catalog id or run folder; not a bare file) is a self-supervised encoder."""
+    from toolkit import catalog
+
+    try:
+        return catalog.entry(weights_id).get("task") == "selfsupervised"
+    except (catalog.WeightsError, ValueError):
+        return False
+
+
+def load_encoder(model, weights_id, freeze=False):
+    """Copy the encoder (`backbone`) of the self-supervised weights `weights_id` into the layers of
+    `model` of the same names (a DigitNet for SimCLR's); with `freeze`, those layers stay fixed
+    while the rest trains (a linear probe when only the classifier is left).
+
+    Raises:
+        ValueError: `model` lacks a layer of the encoder, or its shape differs.
+    """
+    encoder = hub.load_pretrained(weights_id).get_layer("backbone")
+    layers = [layer for layer in encoder.layers if layer.weights]
+    missing = [layer.name for layer in layers if layer.name not in {x.name for x in model.layers}]
+    if missing:
+        raise ValueError(f"{weights_id}'s encoder does not fit {model.name}: it has no layers {', '.join(missing)}")
+    for layer in layers:
+        target = model.get_layer(layer.name)
+        if [w.shape for w in target.weights] != [w.shape for w in layer.weights]:
+            raise ValueError(f"{weights_id}'s encoder does not fit {model.name}: layer {layer.name} differs in shape")
+        target.set_weights(layer.get_weights())
+        target.trainable = not freeze
+
+
 class Task(abc.ABC):
     """One task; subclasses set `name` and the class attributes below, and take their settings as
     keyword arguments (kept in `self.settings`, which a run records and a catalog entry keeps)."""
@@ -67,7 +98,13 @@ class Task(abc.ABC):
         from toolkit.models._common import load_weights
 
         model = hub.build_model(model_name, **{**self.build_args(model_name), **kwargs})
-        load_weights(model, self.settings.get("start_weights"))
+        start = self.settings.get("start_weights")
+        if start and is_encoder(start):
+            load_encoder(model, start, freeze=self.settings.get("freeze_base", False))
+        elif self.settings.get("freeze_base"):
+            raise ValueError("freezing the base needs a self-supervised encoder to start from (its weights)")
+        else:
+            load_weights(model, start)
         return model
 
     def compile(self, model, optimizer="adam", learning_rate=None, weight_decay=None):
