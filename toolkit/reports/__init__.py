@@ -12,6 +12,7 @@ from toolkit.reports.tables import (
     forecasting_report,
     generation_report,
     history_report,
+    label_efficiency_report,
     params_report,
     segmentation_report,
     write_table,
@@ -26,6 +27,7 @@ TABLES = {
     "generation": generation_report,
     "forecasting": forecasting_report,
     "autoencoding": autoencoding_report,
+    "label_efficiency": label_efficiency_report,
 }
 
 

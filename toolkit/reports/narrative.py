@@ -181,6 +181,7 @@ def reports_readme(frames, curves, figures):
         generation_table=_markdown(frames["generation"]),
         samples=pictures("samples-") + (infogan_note if any(f.startswith("samples-infogan") for f in figures) else ""),
         autoencoding_table=_markdown(frames["autoencoding"]),
+        label_efficiency_table=_markdown(frames["label_efficiency"], percent=("test error",)),
         reconstructions="\n".join(pictures(prefix) for prefix in ("reconstructions-", "prior-samples-", "latent-")),
         forecasting_table=_markdown(frames["forecasting"]),
         forecasts=pictures("forecast-"),

@@ -261,6 +261,28 @@ def autoencoding_report():
     })  # fmt: skip
 
 
+def label_efficiency_report():
+    """MNIST test error of DigitNet by how many labelled digits trained it, and whether it started
+    from scratch or from a self-supervised encoder (probed or fine-tuned)."""
+    from toolkit import catalog
+    from toolkit.tasks.digits import VALIDATION
+
+    rows = []
+    for weights_id, item in catalog.load_catalog().items():
+        settings = item.get("task_settings") or {}
+        if item["task"] != "digits" or item["arch"] != "digitnet" or settings.get("printed"):
+            continue
+        start = settings.get("start_weights")
+        encoder = start if start and catalog.entry(start)["task"] == "selfsupervised" else None
+        labels = 10 * settings["labels_per_class"] if settings.get("labels_per_class") else 60_000 - VALIDATION
+        rows.append({"weights": weights_id, "model": item["arch"], "labels": labels,
+                     "start": "scratch" if not encoder else f"{encoder}, {'frozen (linear probe)' if settings.get('freeze_base') else 'fine-tuned'}",
+                     "test error": item["metrics"]["mnist/test"]["error"]})  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["weights", "model", "labels", "start", "test error"])
+    frame["labels"] = frame["labels"].astype("Int64")
+    return frame.sort_values(["labels", "test error"], na_position="last").reset_index(drop=True)
+
+
 def forecasting_report():
     """Each forecaster's held-out RMSE and MASE beside its best baseline's."""
 

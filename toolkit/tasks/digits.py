@@ -5,7 +5,9 @@ epoch), the 10,000 test images are used only for the reported error. With `print
 printed digits rendered in the training fonts join the training images and N/10 the validation
 ones; the "printed" split is 2,000 renderings in the test fonts (`toolkit.data.printed`). With
 `labels_per_class` N, only N training digits of each class, drawn with the run's seed, train
-(the label-efficiency experiments); the 5,000 validation digits still choose the best epoch.
+(the label-efficiency experiments), each epoch going over them until it has seen 5,000 (enough
+steps for batch normalisation's moving statistics to settle); the 5,000 validation digits
+still choose the best epoch.
 Preprocessing: pixels / 255, light ink on black, as MNIST; each model gets the input it
 expects (LeNet-5 the 28x28 digit padded to 32x32, MLPs a flat vector, ImageNet-style nets the
 digit resized to at least their smallest input and repeated over 3 channels).
@@ -21,6 +23,7 @@ from toolkit.tasks.task import ClassifierTask, option
 
 LABELS = [str(d) for d in range(10)]
 VALIDATION = 5_000
+EPOCH_MIN = 5_000  # the digits an epoch of a few-label run goes through (its labelled digits, repeated)
 PRINTED_TEST = 2_000
 
 
@@ -167,6 +170,8 @@ class DigitsTask(ClassifierTask):
         # themselves, without copying 55,000 images into a shuffle buffer at each epoch's start.
         x, y = tf.constant(x), tf.constant(y)
         rows = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        if self.settings.get("labels_per_class"):  # an epoch of a few labels goes over them until EPOCH_MIN digits
+            rows = rows.repeat(-(-EPOCH_MIN // len(x)))
         train = rows.batch(batch_size).map(lambda batch: (tf.gather(x, batch), tf.gather(y, batch)))
         if augment != "none":
             seeds = tf.data.Dataset.random(seed=seed).batch(2)
