@@ -198,3 +198,14 @@ def test_verify_fails_for_a_missing_shipped_file(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert f"lenet5.mnist: the file {tmp_path / 'lenet5.mnist.weights.h5'} is missing" in result.output
     assert "mlp.mnist: ok" in result.output
+
+
+def test_the_self_supervised_encoder_makes_100_labels_enough():
+    """Issue 45's headline: 100 labels (10 per class) and the SimCLR encoder reach at most 3 % MNIST
+    test error, below the same DigitNet trained from scratch on the same labels."""
+    scratch = CATALOG["digitnet.mnist_100labels"]
+    tuned = CATALOG["digitnet.simclr_100labels"]
+    assert scratch["task_settings"]["labels_per_class"] == tuned["task_settings"]["labels_per_class"] == 10
+    assert tuned["task_settings"]["start_weights"] == "simclr.mnist"
+    assert tuned["metrics"]["mnist/test"]["error"] <= 0.03
+    assert tuned["metrics"]["mnist/test"]["error"] < scratch["metrics"]["mnist/test"]["error"]
