@@ -2,6 +2,8 @@
 every model's size, every shipped weight's error beside the published ones, the lecture's history
 table with the CIFAR-10 benchmark, and one table per task."""
 
+import re
+
 import pandas as pd
 
 from toolkit.analysis import measure
@@ -272,8 +274,8 @@ def label_efficiency_report():
         settings = item.get("task_settings") or {}
         if item["task"] != "digits" or item["arch"] != "digitnet" or settings.get("printed"):
             continue
-        start = settings.get("start_weights")
-        encoder = start if start and catalog.entry(start)["task"] == "selfsupervised" else None
+        start = re.search(r" --weights (\S+)", item["recipe"].get("command", ""))  # publishing keeps it in the command
+        encoder = start[1] if start and start[1] in catalog.load_catalog() and catalog.entry(start[1])["task"] == "selfsupervised" else None
         labels = 10 * settings["labels_per_class"] if settings.get("labels_per_class") else 60_000 - VALIDATION
         rows.append({"weights": weights_id, "model": item["arch"], "labels": labels,
                      "start": "scratch" if not encoder else f"{encoder}, {'frozen (linear probe)' if settings.get('freeze_base') else 'fine-tuned'}",
