@@ -184,7 +184,7 @@ def test_unknown_model_and_task(data_dir, tmp_path):
     result = CliRunner().invoke(toolkit, ["fit", "--model", "lenet6", "--out", str(tmp_path / "x")])
     assert result.exit_code == 1 and "Did you mean lenet5" in result.output
     result = CliRunner().invoke(toolkit, ["fit", "--model", "lenet5", "--task", "poetry", "--out", str(tmp_path / "x")])
-    assert result.exit_code == 2 and "'poetry' is not one of 'digits', 'folder'" in result.output
+    assert result.exit_code == 2 and "'poetry' is not one of 'autoencoding', 'digits', 'folder'" in result.output
     result = CliRunner().invoke(toolkit, ["fit", "--model", "unet", "--out", str(tmp_path / "x")])
     assert result.exit_code == 1 and "cannot take 28x28 digits" in result.output
 

@@ -254,3 +254,34 @@ class CategoricalCode(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "codes": self.codes}
+
+
+@keras.saving.register_keras_serializable(package="toolkit")
+class GaussianCode(keras.layers.Layer):
+    """The VAE's code z from the encoder's mean and log-variance: mean + exp(log_var / 2) * eps
+    when training (the reparameterisation trick), the mean otherwise. Adds the KL divergence of
+    N(mean, exp(log_var)) from N(0, I), averaged over the batch, to the model's losses."""
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=False):
+        mean, log_var = inputs
+        self.add_loss(ops.mean(kl_divergence(mean, log_var)))
+        if not training:
+            return mean
+        noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+        return mean + ops.exp(0.5 * log_var) * noise
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[0]
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+def kl_divergence(mean, log_var):
+    """KL(N(mean, exp(log_var)) || N(0, I)) per example, in nats (Kingma & Welling's eq. 10)."""
+    return -0.5 * ops.sum(1 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)

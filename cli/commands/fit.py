@@ -272,7 +272,8 @@ def fit_command(model_name, task_name, recipe, out, resume, force, strategy, ten
         }
         click.echo(f"fitting {model_name} ({model.count_params():,} parameters) on {task_name} -> {out}", err=True)
         with contextlib.redirect_stdout(sys.stderr):  # Keras prints its progress bar to stdout
-            metrics = run_fit(task, model, train, validation, out=out, epochs=epochs, config=config, tensorboard=tensorboard, data_dir=data_dir)  # fmt: skip
+            metrics = run_fit(task, model, train, validation, out=out, epochs=epochs, config=config, tensorboard=tensorboard, data_dir=data_dir,
+                              several_steps=strategy == "default")  # fmt: skip
         if processes > 1:
             click.echo(f"process {index} of {processes}: weights digest {weights_digest(model)}", err=True)
         if index:

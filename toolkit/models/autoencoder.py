@@ -18,38 +18,6 @@ from toolkit.registry import register
 _AUTOENCODER = dict(family="autoencoder", tasks=("autoencoding",), input_shape=(28, 28, 1))
 
 
-class GaussianCode(keras.layers.Layer):
-    """The VAE's code z from the encoder's mean and log-variance: mean + exp(log_var / 2) * eps
-    when training (the reparameterisation trick), the mean otherwise. Adds the KL divergence of
-    N(mean, exp(log_var)) from N(0, I), in nats per example, to the model's losses."""
-
-    def __init__(self, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def call(self, inputs, training=False):
-        mean, log_var = inputs
-        ops = keras.ops
-        self.add_loss(ops.mean(kl_divergence(mean, log_var)))
-        if not training:
-            return mean
-        noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
-        return mean + ops.exp(0.5 * log_var) * noise
-
-    def compute_output_shape(self, input_shapes):
-        return input_shapes[0]
-
-    def get_config(self):
-        return {**super().get_config(), "seed": self.seed}
-
-
-def kl_divergence(mean, log_var):
-    """KL(N(mean, exp(log_var)) || N(0, I)) per example, in nats (Kingma & Welling's eq. 10)."""
-    ops = keras.ops
-    return -0.5 * ops.sum(1 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
-
-
 def _dense_decoder(latent_dim, hidden, activation, shape, name="decoder"):
     codes = keras.Input((latent_dim,), name="code")
     x = codes
@@ -156,6 +124,8 @@ def vae(*, weights=None, input_shape=None, latent_dim=50, hidden_units=(200, 200
     encoder = keras.Model(inputs, [mean, log_var], name="encoder")
     decoder = _dense_decoder(latent_dim, hidden_units, activation, shape)
     image = keras.Input(shape, name="inputs")
+    from toolkit.layers import GaussianCode
+
     code = GaussianCode(seed=seed, name="code")(encoder(image))
     model = keras.Model(image, decoder(code), name=name)
     load_weights(model, weights)

@@ -81,6 +81,10 @@ class DigitsTask(ClassifierTask):
         if options.labels_per_class:
             settings.update(labels_per_class=options.labels_per_class, labels_seed=seed)
         if options.freeze_base:
+            from toolkit.tasks.task import is_encoder
+
+            if not (options.weights and is_encoder(options.weights)):
+                raise ValueError("freezing the base needs a self-supervised encoder to start from (--weights)")
             settings["freeze_base"] = True
         return {**settings, **({"start_weights": options.weights} if options.weights else {})}, model_name, {}
 

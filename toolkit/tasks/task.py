@@ -101,8 +101,6 @@ class Task(abc.ABC):
         start = self.settings.get("start_weights")
         if start and is_encoder(start):
             load_encoder(model, start, freeze=self.settings.get("freeze_base", False))
-        elif self.settings.get("freeze_base"):
-            raise ValueError("freezing the base needs a self-supervised encoder to start from (its weights)")
         else:
             load_weights(model, start)
         return model

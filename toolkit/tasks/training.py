@@ -307,20 +307,23 @@ def _steps(data):
         return None
 
 
-def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=False, verbose="auto", data_dir=None):
+def run_fit(task, model, train, validation, *, out, epochs, config, tensorboard=False, verbose="auto", data_dir=None,
+            several_steps=True):
     """Keras `fit` with the toolkit's files in `out`; returns the final metrics.
 
     Writes config.json (the arguments and the command line), best.weights.h5 (best on the
     validation split by the task's `monitor`), history.csv and history.png, metrics.json,
     entry.json (what loading the run as `--weights OUT` needs), and with `tensorboard`
     TensorBoard logs. A backup in out/backup lets a killed run resume at its
-    last finished epoch when rerun with the same `out`.
+    last finished epoch when rerun with the same `out`. With `several_steps`, each call into the
+    backend runs up to `STEPS_PER_EXECUTION` steps.
     """
     out = pathlib.Path(out)
     write_json(out / "config.json", config, replace=True)
     backup = Backup(str(out / "backup"), random=getattr(train, "numpy_random", None))
     _prepare_resume(train, backup, out / "history.csv")
-    model.steps_per_execution = min(STEPS_PER_EXECUTION, _steps(train) or STEPS_PER_EXECUTION)
+    if several_steps:  # not under a tf.distribute strategy, whose replicas fail on several steps per call
+        model.steps_per_execution = min(STEPS_PER_EXECUTION, _steps(train) or STEPS_PER_EXECUTION)
     callbacks = [
         EpochTimer(),  # first, so an epoch's time is its training and validation, not the saving after it
         keras.callbacks.TerminateOnNaN(),
