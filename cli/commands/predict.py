@@ -60,7 +60,7 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
 
     from toolkit import runtime as runtimes
     from toolkit import tasks
-    from toolkit.data.images import ImageError, list_images
+    from toolkit.data.images import list_images
 
     paths = list_images(images)
     if not paths:
@@ -88,14 +88,7 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
     if task.name == "autoencoding":
         _reconstruct(task, model, paths, output, out_dir, force, fmt)
         return
-    inputs, good, failed = [], [], 0
-    for path in paths:
-        try:
-            inputs.append(task.read(path))
-            good.append(path)
-        except ImageError as error:
-            click.echo(f"error: {error}", err=True)
-            failed += 1
+    inputs, good, failed = _read_inputs(task, paths)
     rows = []
     if good:
         for path, answer in zip(good, task.predict(model, inputs, top=max(top, 2), batch_size=batch_size)):
@@ -114,6 +107,21 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
         emit(rows, fmt)
     if failed:
         raise click.exceptions.Exit(1)  # each failure had its line
+
+
+def _read_inputs(task, paths):
+    """(inputs, the paths read, how many failed) of `paths` read by `task`; each failure gets its line."""
+    from toolkit.data.images import ImageError
+
+    inputs, good, failed = [], [], 0
+    for path in paths:
+        try:
+            inputs.append(task.read(path))
+            good.append(path)
+        except ImageError as error:
+            click.echo(f"error: {error}", err=True)
+            failed += 1
+    return inputs, good, failed
 
 
 def _save_inputs(targets, batch, scale, force):
@@ -181,7 +189,6 @@ def _reconstruct(task, model, paths, output, out_dir, force, fmt):
     import numpy as np
     from PIL import Image
 
-    from toolkit.data.images import ImageError
     from toolkit.files import written
 
     if output and len(paths) != 1:
@@ -191,14 +198,7 @@ def _reconstruct(task, model, paths, output, out_dir, force, fmt):
     if output:
         targets = {paths[0]: pathlib.Path(output)}
     claim_outputs(*targets.values(), force=force)
-    inputs, good, failed = [], [], 0
-    for path in paths:
-        try:
-            inputs.append(task.read(path))
-            good.append(path)
-        except ImageError as error:
-            click.echo(f"error: {error}", err=True)
-            failed += 1
+    inputs, good, failed = _read_inputs(task, paths)
     rows = []
     for path, answer in zip(good, task.predict(model, inputs) if good else []):
         rows.append({"file": str(path), "nats": round(answer["nats"], 2)})

@@ -18,6 +18,15 @@ from toolkit.registry import register
 _AUTOENCODER = dict(family="autoencoder", tasks=("autoencoding",), input_shape=(28, 28, 1))
 
 
+def _dense_encoder(shape, hidden, activation):
+    """(image input, its last hidden layer): the flattened image through Dense layers of `hidden`."""
+    inputs = keras.Input(shape, name="image")
+    x = keras.layers.Flatten(name="flatten")(inputs)
+    for k, units in enumerate(hidden):
+        x = keras.layers.Dense(units, activation=activation, name=f"encoder_dense_{k}")(x)
+    return inputs, x
+
+
 def _dense_decoder(latent_dim, hidden, activation, shape, name="decoder"):
     codes = keras.Input((latent_dim,), name="code")
     x = codes
@@ -52,10 +61,7 @@ def autoencoder(
     instead of layer-wise RBM pretraining and conjugate-gradient fine-tuning of logistic units.
     """
     shape = check_input_shape(input_shape, (28, 28, 1), name=name)
-    inputs = keras.Input(shape, name="image")
-    x = keras.layers.Flatten(name="flatten")(inputs)
-    for k, units in enumerate(hidden_units):
-        x = keras.layers.Dense(units, activation=activation, name=f"encoder_dense_{k}")(x)
+    inputs, x = _dense_encoder(shape, hidden_units, activation)
     code = keras.layers.Dense(latent_dim, name="code")(x)
     encoder = keras.Model(inputs, code, name="encoder")
     return _autoencoder(encoder, _dense_decoder(latent_dim, hidden_units, activation, shape), shape, name, weights)
@@ -115,10 +121,7 @@ def vae(*, weights=None, input_shape=None, latent_dim=50, hidden_units=(200, 200
     Adam with a stepped learning rate.
     """
     shape = check_input_shape(input_shape, (28, 28, 1), name=name)
-    inputs = keras.Input(shape, name="image")
-    x = keras.layers.Flatten(name="flatten")(inputs)
-    for k, units in enumerate(hidden_units):
-        x = keras.layers.Dense(units, activation=activation, name=f"encoder_dense_{k}")(x)
+    inputs, x = _dense_encoder(shape, hidden_units, activation)
     mean = keras.layers.Dense(latent_dim, name="code_mean")(x)
     log_var = keras.layers.Dense(latent_dim, name="code_log_var")(x)
     encoder = keras.Model(inputs, [mean, log_var], name="encoder")
