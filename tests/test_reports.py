@@ -8,9 +8,15 @@ from click.testing import CliRunner
 
 from cli.main import toolkit as cli
 from tests.conftest import ROOT
+from toolkit import catalog
 from toolkit.analysis import measure
-from toolkit.reports.narrative import _cifar_ranking_text, _plain_vs_residual_text, _published_gap_text
-from toolkit.reports.tables import HISTORY
+from toolkit.reports.narrative import (
+    _cifar_ranking_text,
+    _generative_text,
+    _plain_vs_residual_text,
+    _published_gap_text,
+)
+from toolkit.reports.tables import HISTORY, generation_report
 
 
 def run(*args):
@@ -23,7 +29,8 @@ def test_report_all_regenerates_the_committed_reports(data_dir, tmp_path):
     result = run("report", "all", "-o", out, "--data-dir", data_dir)
     assert result.exit_code == 0, result.output
     committed = ROOT / "reports"
-    for table in ("params", "errors", "history", "segmentation", "generation", "forecasting"):
+    for table in ("params", "errors", "history", "segmentation", "generation", "forecasting", "autoencoding",
+                  "label_efficiency"):
         for suffix in ("csv", "md"):
             assert filecmp.cmp(out / f"{table}.{suffix}", committed / f"{table}.{suffix}", shallow=False), (
                 f"reports/{table}.{suffix} is stale: run `toolkit report all -o reports --force`"
@@ -227,3 +234,19 @@ def test_the_shipped_cifar10_nets_show_the_resnet_papers_finding():
     macs = {arch: round(measure(arch, input_shape=(32, 32, 3), num_classes=10)[1] / 1e6) for arch in shared}
     assert (macs["googlenet_cifar"], macs["resnet56"], macs["resnet20"]) == (363, 125, 41)
     assert max(macs, key=macs.get) == "googlenet_cifar"
+
+
+def test_the_vae_sits_in_the_generators_table_and_the_generative_paragraph():
+    """Issue 45: the VAE's prior samples are judged as the GANs' are, and the paragraph on
+    discriminative against generative models names the shipped models of each kind."""
+    frame = generation_report()
+    vae = frame[frame["weights"] == "vae.mnist"]
+    recorded = catalog.entry("vae.mnist")["metrics"]["binarized_mnist/test"]["prior_samples"]
+    assert len(vae) == 1 and vae["FID"].iloc[0] == recorded["fid"]
+    assert vae["Inception Score"].iloc[0] == recorded["inception_score"]
+    text = _generative_text(frame, catalog.load_catalog())
+    assert f"an FID of {recorded['fid']:.2f}" in text
+    gans = frame[frame["evaluated on"] == "mnist/generated"]
+    assert f"against {gans['FID'].min():.2f} for the best GAN" in text
+    for kind_member in ("`vae.mnist`", "`dcgan.mnist`", "`digitnet`", "`unet`"):
+        assert kind_member in text

@@ -51,6 +51,9 @@ def test_entry_test_error_is_recomputed(shipped_result, weights_id):
         assert summary["error"] == pytest.approx(recorded["error"], abs=2.5e-4)
     else:
         assert summary["error"] == pytest.approx(recorded["error"], rel=1e-3)
+    if "prior_samples" in recorded:  # a VAE: its samples' FID and Inception Score too
+        for key in ("fid", "inception_score"):
+            assert summary["prior_samples"][key] == pytest.approx(recorded["prior_samples"][key], rel=1e-3), key
     if "dice" in recorded:  # a segmenter: every recorded score (Dice, the challenge's errors) is recomputed
         for key, value in recorded.items():
             assert summary[key] == pytest.approx(value, rel=1e-3), key

@@ -135,6 +135,29 @@ def plain_vs_residual(curves, path):
     plt.close(fig)
 
 
+def label_efficiency(frame, path):
+    """MNIST test error against the number of labelled digits (log-log), one line per start:
+    from scratch, a frozen self-supervised encoder (linear probe), or that encoder fine-tuned."""
+    kinds = {"from scratch": "o-", "self-supervised, linear probe": "s--", "self-supervised, fine-tuned": "^-"}
+    start = np.where(frame["start"] == "scratch", "from scratch",
+                     np.where(frame["start"].str.contains("frozen"), "self-supervised, linear probe",
+                              "self-supervised, fine-tuned"))  # fmt: skip
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for kind, style in kinds.items():
+        rows = frame[start == kind].sort_values("labels")
+        if len(rows):
+            ax.plot(rows["labels"].astype(float), rows["test error"] * 100, style, label=kind)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("labelled training digits")
+    ax.set_ylabel("MNIST test error (%)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 ACTIVATIONS = {
     "step (perceptron)": lambda x: (x >= 0).astype(float),
     "sigmoid": lambda x: 1 / (1 + np.exp(-x)),

@@ -31,7 +31,8 @@ TABLES = {
 }
 
 
-FIXED_FIGURES = ("error_vs_parameters.png", "error_vs_year.png", "plain_vs_residual.png", "activations.png")
+FIXED_FIGURES = ("error_vs_parameters.png", "error_vs_year.png", "plain_vs_residual.png", "activations.png",
+                 "label_efficiency.png")
 
 
 def all_files(out_dir):
@@ -67,6 +68,7 @@ def write_all(out_dir, data_dir=None, replace=False):
         lambda p: plots.error_vs_year(frames["history"], p),
         lambda p: plots.plain_vs_residual(curves, p),
         plots.activation_functions,
+        lambda p: plots.label_efficiency(frames["label_efficiency"], p),
     )))  # fmt: skip
     figures |= task_figures(data_dir)
     for filename, draw in figures.items():

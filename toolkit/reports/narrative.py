@@ -183,10 +183,40 @@ def reports_readme(frames, curves, figures):
         autoencoding_table=_markdown(frames["autoencoding"]),
         label_efficiency_table=_markdown(frames["label_efficiency"], percent=("test error",)),
         reconstructions="\n".join(pictures(prefix) for prefix in ("reconstructions-", "prior-samples-", "latent-")),
+        generative_text=_generative_text(frames["generation"], entries),
         forecasting_table=_markdown(frames["forecasting"]),
         forecasts=pictures("forecast-"),
     )
     return re.sub(r"\n{3,}", "\n\n", text)  # a part that is empty leaves no gap
+
+
+def _generative_text(generation, entries):
+    """The "discriminative against generative" paragraph, naming the shipped models of each kind."""
+
+    def named(ids):
+        return ", ".join(f"`{i}`" for i in ids) or "none yet"
+
+    discriminative = {v["arch"]: None for v in entries.values() if v["task"] in ("digits", "folder", "imagenet", "segmentation")}
+    gans = [i for i, v in entries.items() if v["task"] == "generation"]
+    vaes = [i for i, v in entries.items() if v["arch"] == "vae"]
+    text = (
+        "**Discriminative against generative.** A discriminative model learns p(label | image): the digit and "
+        f"image classifiers and the segmenters (the shipped {named(discriminative)}) "
+        "answer a question about a given input and cannot draw one. A generative model learns the images "
+        f"themselves. The GANs ({named(gans)}) learn to draw digits but give no probability of a given one; "
+        f"the VAE ({named(vaes)}) draws digits and also bounds the likelihood of each (the autoencoders' table gives it in nats). "
+        "SimCLR is neither: it learns features without labels, and the labels come after."
+    )
+    rows = generation[generation["evaluated on"].str.contains("prior", na=False)]
+    gan_rows = generation[generation["weights"].isin(gans)]
+    if len(rows) and len(gan_rows):
+        best = gan_rows.loc[gan_rows["FID"].idxmin()]
+        vae_fid = rows["FID"].iloc[0]
+        text += (f" Judged by the same classifier, the VAE's prior samples reach an FID of {vae_fid:.2f}, "
+                 f"against {best['FID']:.2f} for the best GAN (`{best['weights']}`)")  # fmt: skip
+        text += (": a likelihood spreads ink over every stroke a digit might have, where a GAN commits to one."
+                 if vae_fid > best["FID"] else ".")  # fmt: skip
+    return text
 
 
 PERCENT = ("ILSVRC top-5 error (challenge entry)", "top-5 error (single model, published)", "CIFAR-10 test error",

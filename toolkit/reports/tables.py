@@ -233,13 +233,20 @@ def segmentation_report():
 
 
 def generation_report():
-    """Each generator's sample quality, judged by the shipped digit classifier, and the real-digit floor."""
-    rows = _task_rows("generation", lambda item, m: {
-        "FID": m["fid"], "Inception Score": m["inception_score"], "smallest digit share": m["min_share"],
-        "largest digit share": m["max_share"], "conditional accuracy": m.get("conditional_accuracy"),
-    })  # fmt: skip
+    """Each generator's sample quality (the GANs', and a VAE's from its prior), judged by the shipped
+    digit classifier, and the real-digit floor."""
     from toolkit import catalog
 
+    def measures(item, m):
+        return {"FID": m["fid"], "Inception Score": m["inception_score"], "smallest digit share": m["min_share"],
+                "largest digit share": m["max_share"], "conditional accuracy": m.get("conditional_accuracy")}  # fmt: skip
+
+    rows = _task_rows("generation", measures)
+    for weights_id, item in catalog.load_catalog().items():
+        for m in item["metrics"].values():
+            if "prior_samples" in m:
+                rows.loc[len(rows)] = {"weights": weights_id, "model": item["arch"], "evaluated on": "mnist/generated (from its prior)",
+                                       "parameters": item["params"], **measures(item, m["prior_samples"])}  # fmt: skip
     floors = [item[k] for item in catalog.load_catalog().values() for k in item if k.startswith("floor")]
     if floors:
         f = floors[0]

@@ -11,7 +11,8 @@ autoencoder (Vincent et al. 2008).
 
 `evaluate` reports the reconstruction cross-entropy of the test digits, and for a VAE the
 negative ELBO and an importance-weighted estimate of the negative log-likelihood (Burda et al.
-2016, `importance_samples` draws per digit), comparable with published test NLLs.
+2016, `importance_samples` draws per digit), comparable with published test NLLs, and the
+generation task's FID and Inception Score of as many digits drawn from its prior.
 """
 
 import dataclasses
@@ -22,6 +23,7 @@ from toolkit import hub
 from toolkit.tasks.task import Task, option
 
 LOG_2PI = float(np.log(2 * np.pi))
+SAMPLE_MEASURES = ("samples", "fid", "inception_score", "min_share", "max_share", "coverage")
 
 
 def binarize(images, seed):
@@ -156,6 +158,7 @@ class AutoencodingTask(Task):
                   "reconstruction_nll": float(_pixel_nll(images, pictures).mean())}  # fmt: skip
         if self.is_variational(model):
             result.update(self._likelihood(model, images, importance_samples, seed, progress))
+            result["prior_samples"] = self.sample_quality(model, data_dir, samples=len(images), seed=seed)
         elif progress:
             progress(len(images))
         return result
@@ -187,19 +190,35 @@ class AutoencodingTask(Task):
         return {"negative_elbo": float(np.concatenate(elbo).mean()), "nll": float(np.concatenate(nll).mean()),
                 "importance_samples": samples}  # fmt: skip
 
+    def sample_quality(self, model, data_dir=None, samples=10_000, seed=0):
+        """The generation task's FID, Inception Score and digit shares of `samples` digits drawn
+        from a VAE's prior (each pixel's ink probability), so VAE and GANs share one table."""
+        from toolkit.tasks.generation import GenerationTask
+
+        return GenerationTask().judged(self.sample(self.sampler(model), samples, seed), data_dir)
+
     def evaluation_size(self, data_dir=None, limit=None):
         return limit or 10_000
 
     def summary(self, result):
         keys = ("images", "reconstruction_nll", "negative_elbo", "nll", "importance_samples")
-        return {k: result[k] for k in keys if k in result} | {"error": result.get("nll", result["reconstruction_nll"])}
+        summary = {k: result[k] for k in keys if k in result}
+        if "prior_samples" in result:
+            samples = result["prior_samples"]
+            summary["prior_samples"] = {k: samples[k] for k in SAMPLE_MEASURES}
+        return summary | {"error": result.get("nll", result["reconstruction_nll"])}
 
     def describe(self, name, result, data_dir=None):
         line = f"{name}: reconstruction {result['reconstruction_nll']:.2f} nats per digit"
         if "nll" in result:
             line += (f", negative ELBO {result['negative_elbo']:.2f}, NLL {result['nll']:.2f}"
                      f" ({result['importance_samples']} importance samples)")  # fmt: skip
-        return line + f" on {result['images']:,} binarized {result['split']} digits", []
+        line += f" on {result['images']:,} binarized {result['split']} digits"
+        if "prior_samples" in result:
+            samples = result["prior_samples"]
+            line += (f"; {samples['samples']:,} digits from the prior: FID {samples['fid']:.3f}, Inception Score"
+                     f" {samples['inception_score']:.3f} (judged by {samples['judge']})")  # fmt: skip
+        return line, []
 
     # -- sampling --------------------------------------------------------------------------------
     def sampler(self, model):

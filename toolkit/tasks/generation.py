@@ -201,20 +201,19 @@ class GenerationTask(Task):
             result["conditional_accuracy"] = float((probabilities.argmax(1) == requested).mean())
         return result
 
-    def evaluate(self, model, data_dir=None, split="test", limit=None, progress=None, samples=10_000, seed=0):
+    def judged(self, images, data_dir=None, requested=None):
+        """FID, Inception Score and digit shares of generated (n, 28, 28) images in [0, 1], judged
+        against as many real test digits; any generator's samples (a VAE's too) are scored so."""
         judge = self.judge()
         test, _ = load_mnist("test", data_dir)
-        reference, _ = self.judge_images(test[:samples] / 255.0, judge)
+        reference, _ = self.judge_images(test[: len(images)] / 255.0, judge)
+        return {"judge": judge[0], "judge_layer": "the input of its 'predictions' layer",
+                **self.quality(images, reference, judge, requested=requested)}  # fmt: skip
+
+    def evaluate(self, model, data_dir=None, split="test", limit=None, progress=None, samples=10_000, seed=0):
         digits = np.arange(samples) % 10 if self.conditional else None
         images = self.sample(model.sampler, samples, seed=seed, digits=digits)
-        result = self.quality(images, reference, judge, requested=digits)
-        return {
-            "dataset": "mnist",
-            "split": "generated",
-            "judge": judge[0],
-            "judge_layer": "the input of its 'predictions' layer",
-            **result,
-        }
+        return {"dataset": "mnist", "split": "generated", **self.judged(images, data_dir, requested=digits)}
 
     def predict(self, model, n, seed=0, **options):
         """`n` images from the generator of `model`, from the latent vectors of `seed` (see `sample`)."""
