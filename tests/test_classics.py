@@ -86,6 +86,34 @@ def test_maxout_takes_the_max_of_its_pieces():
     np.testing.assert_allclose(np.asarray(layer(np.array([[2.0], [-3.0]], "float32"))).ravel(), [2.0, 3.0])
 
 
+def test_elus_alpha_and_the_leaky_slope_can_be_set():
+    model = toolkit.build_model("mlp", hidden_units=(1,), activation="elu", alpha=0.5, include_top=False)
+    model.get_layer("hidden1").set_weights([np.ones((2, 1), "float32"), np.zeros(1, "float32")])
+    np.testing.assert_allclose(np.asarray(model(np.array([[-50.0, -50.0], [1.0, 2.0]], "float32"))).ravel(), [-0.5, 3.0])
+    out = activation_layer("leaky_relu", alpha=0.3)(np.array([-10.0], "float32"))
+    np.testing.assert_allclose(np.asarray(out), [-3.0], rtol=1e-6)
+    with pytest.raises(ValueError, match="takes none"):
+        activation_layer("tanh", alpha=0.5)
+
+
+def test_the_activation_figure_draws_the_toolkits_own_activations():
+    """Issue 46: the figure has the lecture's leaky ReLU (slope 0.1), ELU and maxout, computed as
+    the toolkit's layers compute them."""
+    from toolkit import plots
+
+    curves = plots.activations()
+    x = np.linspace(-4, 4, 81).astype("float32")
+    layers = {"leaky ReLU (slope 0.1)": "leaky_relu", "ELU (alpha 1)": "elu", "ReLU (AlexNet)": "relu",
+              "sigmoid": "sigmoid", "tanh": "tanh", "step (perceptron)": "step"}  # fmt: skip
+    for title, name in layers.items():
+        np.testing.assert_allclose(curves[title](x), np.asarray(activation_layer(name)(x)), atol=1e-6, err_msg=title)
+    maxout = Maxout(1, pieces=len(plots.MAXOUT_PIECES))
+    maxout.build((None, 1))
+    weights, biases = zip(*plots.MAXOUT_PIECES)
+    maxout.set_weights([np.array([weights], "float32"), np.array(biases, "float32")])
+    np.testing.assert_allclose(curves["maxout (3 pieces, dashed)"](x), np.asarray(maxout(x[:, None])).ravel(), atol=1e-6)
+
+
 def test_unknown_activation():
     with pytest.raises(ValueError, match="Unknown activation"):
         activation_layer("swishy")

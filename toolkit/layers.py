@@ -9,6 +9,7 @@ from keras import ops
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "maxout", "step", "linear")
 LEAKY_RELU_SLOPE = 0.1  # the lecture's slope, not Keras's default of 0.2
+ELU_ALPHA = 1.0  # Clevert et al. 2016: the value ELU saturates to is -alpha
 
 
 @keras.saving.register_keras_serializable(package="toolkit")
@@ -49,21 +50,28 @@ class Maxout(keras.layers.Layer):
         return {**super().get_config(), "units": self.units, "pieces": self.pieces}
 
 
-def activation_layer(name, *, layer_name=None):
+def activation_layer(name, *, layer_name=None, alpha=None):
     """A Keras layer for one of the lecture's activations (not `maxout`, which is a Dense-like layer).
 
+    `alpha` sets leaky ReLU's negative slope (0.1 by default, the lecture's) or ELU's alpha
+    (1.0 by default); other activations take none.
+
     Raises:
-        ValueError: for an unknown activation.
+        ValueError: for an unknown activation, or an `alpha` the activation does not take.
     """
     if name not in ACTIVATIONS or name == "maxout":
         raise ValueError(
             f"Unknown activation {name!r}; choose one of {', '.join(a for a in ACTIVATIONS if a != 'maxout')}."
             f" Received: activation={name!r}"
         )
+    if alpha is not None and name not in ("leaky_relu", "elu"):
+        raise ValueError(f"alpha sets leaky_relu's slope or elu's alpha; {name} takes none. Received: alpha={alpha!r}")
     if name == "step":
         return Step(name=layer_name)
     if name == "leaky_relu":
-        return keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE, name=layer_name)
+        return keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE if alpha is None else alpha, name=layer_name)
+    if name == "elu":
+        return keras.layers.ELU(alpha=ELU_ALPHA if alpha is None else alpha, name=layer_name)
     return keras.layers.Activation(name, name=layer_name)
 
 

@@ -158,21 +158,35 @@ def label_efficiency(frame, path):
     plt.close(fig)
 
 
-ACTIVATIONS = {
-    "step (perceptron)": lambda x: (x >= 0).astype(float),
-    "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
-    "tanh": np.tanh,
-    "scaled tanh (LeNet-5)": lambda x: 1.7159 * np.tanh(2 * x / 3),
-    "ReLU (AlexNet)": lambda x: np.maximum(x, 0),
-    "leaky ReLU (DCGAN)": lambda x: np.where(x > 0, x, 0.2 * x),
-}
+MAXOUT_PIECES = ((-1.0, -1.0), (0.25, 0.0), (1.5, -1.5))  # (weight, bias) of each affine piece drawn
+
+
+def activations():
+    """The lecture's activation functions as NumPy functions, with the toolkit's own settings:
+    leaky ReLU's slope and ELU's alpha from `toolkit.layers`, and a maxout unit of three pieces."""
+    from toolkit.layers import ELU_ALPHA, LEAKY_RELU_SLOPE
+
+    return {
+        "step (perceptron)": lambda x: (x >= 0).astype(float),
+        "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+        "tanh": np.tanh,
+        "scaled tanh (LeNet-5)": lambda x: 1.7159 * np.tanh(2 * x / 3),
+        "ReLU (AlexNet)": lambda x: np.maximum(x, 0),
+        f"leaky ReLU (slope {LEAKY_RELU_SLOPE:g})": lambda x: np.where(x > 0, x, LEAKY_RELU_SLOPE * x),
+        f"ELU (alpha {ELU_ALPHA:g})": lambda x: np.where(x > 0, x, ELU_ALPHA * np.expm1(np.minimum(x, 0))),
+        "maxout (3 pieces, dashed)": lambda x: np.max([w * x + b for w, b in MAXOUT_PIECES], axis=0),
+    }
 
 
 def activation_functions(path):
-    """The lecture's activation functions on one figure."""
+    """The lecture's activation functions on one figure (a maxout unit with its pieces dashed)."""
     x = np.linspace(-4, 4, 401)
-    fig, axes = plt.subplots(2, 3, figsize=(11, 6), sharex=True)
-    for ax, (name, f) in zip(axes.ravel(), ACTIVATIONS.items()):
+    fig, axes = plt.subplots(2, 4, figsize=(14, 6), sharex=True)
+    for ax, (name, f) in zip(axes.ravel(), activations().items()):
+        if name.startswith("maxout"):
+            for w, b in MAXOUT_PIECES:
+                ax.plot(x, w * x + b, "--", color="gray", lw=0.8)
+            ax.set_ylim(-2, 5)
         ax.plot(x, f(x))
         ax.axhline(0, color="gray", lw=0.5)
         ax.axvline(0, color="gray", lw=0.5)

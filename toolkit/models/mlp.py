@@ -59,6 +59,7 @@ def mlp(
     classifier_activation="sigmoid",
     hidden_units=(4,),
     activation="tanh",
+    alpha=None,
     maxout_pieces=5,
     dropout=0.0,
     name="mlp",
@@ -76,6 +77,7 @@ def mlp(
         hidden_units: the width of each hidden layer, e.g. `(256, 128)`.
         activation: one of the lecture's activations (sigmoid, tanh, relu, leaky_relu, elu,
             maxout, step).
+        alpha: leaky ReLU's negative slope (default 0.1, the lecture's) or ELU's alpha (default 1.0).
         maxout_pieces: pieces per unit when `activation="maxout"`.
         dropout: dropout rate after each hidden layer.
 
@@ -92,7 +94,7 @@ def mlp(
             x = Maxout(units, maxout_pieces, name=f"hidden{i}")(x)
         else:
             x = keras.layers.Dense(units, name=f"hidden{i}")(x)
-            x = activation_layer(activation, layer_name=f"hidden{i}_{activation}")(x)
+            x = activation_layer(activation, layer_name=f"hidden{i}_{activation}", alpha=alpha)(x)
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"hidden{i}_dropout")(x)
     if include_top:
