@@ -109,6 +109,14 @@ def test_gates_truth_tables():
     assert [r["XOR"] for r in tables["two_inputs"]] == [0, 1, 1, 0]
     assert [r["AND"] for r in tables["two_inputs"]] == [0, 0, 0, 1]
     assert [r["NOT"] for r in tables["not"]] == [1, 0]
+    # issue 46: the slides' weights and thresholds, and the XOR network's hidden columns
+    units = {r["unit"]: (r["w1"], r["w2"], r["threshold"]) for r in tables["weights"]}
+    assert units["AND"] == (1, 1, 1.5) and units["OR"] == (1, 1, 0.5) and units["NOT"] == (-1, None, -0.5)
+    assert units["NAND"] == (-1, -1, -1.5) and units["NOR"] == (-1, -1, -0.5)
+    assert units["XOR z1"] == (1, 1, 1.5) and units["XOR y (on z1, z2)"] == (-1, 1, 0.5)
+    network = tables["xor_network"]
+    assert [r["z1 (AND)"] for r in network] == [0, 0, 0, 1] and [r["z2 (OR)"] for r in network] == [0, 1, 1, 1]
+    assert [r["XOR"] for r in network] == [0, 1, 1, 0]
 
 
 def test_report_params_formats_and_no_overwrite(tmp_path):
