@@ -69,6 +69,22 @@ def test_summary_alexnet_table():
     assert result.exit_code == 0, result.output
     assert "55x55x96" in result.output and "37,752,832" in result.output
     assert "62,378,344 parameters" in result.output
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines() if line.strip()}
+    assert rows["input"][1:3] == ["Input", "227x227x3"] and rows["output"][1:3] == ["Output", "1,000"]
+    assert rows["fc1"][2] == "4,096" and rows["fc1"][5] == "4,096"  # every count grouped, as on the slide
+    assert "AlexNet as in the lecture's table" in result.output  # the variant the builder makes
+
+
+def test_summary_lenet5_as_in_the_lectures_table():
+    """Issue 46: an input row of 32x32 and, with pool_activation=tanh, tanh on S2 and S4."""
+    result = run("summary", "lenet5", "--arg", "pool_activation=tanh", "--format", "json")
+    layers = {row["layer"]: row for row in json.loads(result.output)["layers"]}
+    assert layers["input"]["output size"] == "32x32x1"
+    assert [layers[name]["activation"] for name in ("c1", "s2", "c3", "s4", "c5", "f6")] == ["tanh"] * 6
+    assert json.loads(result.output)["parameters"] == 61_706
+    plain = {row["layer"]: row for row in json.loads(run("summary", "lenet5", "--format", "json").output)["layers"]}
+    assert plain["s2"]["activation"] == "" and len(plain) == len(layers)
+    assert "LeNet-5 as published in 1998" in run("summary", "lenet5_1998").output
 
 
 def test_summary_json_and_builder_args():

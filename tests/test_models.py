@@ -137,6 +137,17 @@ def test_plain_nets_have_no_shortcuts():
     assert sum(layer.name.endswith("_add") for layer in residual.layers) == 16
 
 
+def test_googlenets_naive_module_as_in_the_papers_figure_2a():
+    """`--arg module=naive`: inception 3a without its 1x1 reductions on 192 input channels; the
+    pooled branch passes all 192 channels on, so the module's output grows to 416."""
+    table = layer_table(toolkit.build_model("googlenet", module="naive")).set_index("layer")
+    sizes = {"1x1": (1, 64), "3x3": (3, 128), "5x5": (5, 32)}
+    for branch, (k, n) in sizes.items():
+        assert table.loc[f"inception_3a_{branch}", "total"] == k * k * 192 * n + n
+    assert table.loc["inception_3a_output", "output size"] == "28x28x416"
+    assert "inception_3a_3x3_reduce" not in table.index
+
+
 def test_lenet5_1998_parts():
     table = layer_table(toolkit.build_model("lenet5_1998")).set_index("layer")
     parts = {"c1": 156, "s2": 12, "c3": 1_516, "s4": 32, "c5": 48_120, "f6": 10_164, "rbf": 840}

@@ -63,18 +63,27 @@ def _leaf_layers(model):
             yield layer
 
 
+ACTIVATION_LAYERS = ("Activation", "LeakyReLU", "ELU", "Step", "ScaledTanh")
+
+
 def layer_table(model):
-    """The lecture's per-layer table of a built functional model, one row per layer."""
-    rows = []
+    """The lecture's per-layer table of a built functional model: an input row, one row per layer
+    and an output row. An activation layer that follows a layer without its own activation is
+    shown in that layer's row (LeNet's pooling rows read "tanh", as in the lecture's table)."""
+    rows = [_shape_row("input", "Input", shape) for shape in _input_shapes(model)]
     for layer in _leaf_layers(model):
-        biases = sum(math.prod(w.shape) for w in layer.weights if w.name in ("bias", "beta"))
-        total = layer.count_params()
-        activation = getattr(layer, "activation", None)
         kind = type(layer).__name__
-        if kind in ("Activation", "LeakyReLU", "Step", "ScaledTanh"):
+        activation = getattr(layer, "activation", None)
+        if kind in ACTIVATION_LAYERS:
             activation = getattr(activation, "__name__", None) or kind.lower()
+            follows = len(rows) > 1 and not rows[-1]["activation"] and layer.name != "predictions"
+            if follows and rows[-1]["output size"] == _size(_output_shape(layer)):
+                rows[-1]["activation"] = activation
+                continue
         else:
             activation = getattr(activation, "__name__", "")
+        biases = sum(math.prod(w.shape) for w in layer.weights if w.name in ("bias", "beta"))
+        total = layer.count_params()
         rows.append(
             {
                 "layer": layer.name,
@@ -89,7 +98,23 @@ def layer_table(model):
                 "macs": layer_macs(layer),
             }
         )
+    rows += [_shape_row("output", "Output", shape) for shape in _output_shapes(model)]
     return pd.DataFrame(rows)
+
+
+def _shape_row(name, kind, shape):
+    return {"layer": name, "type": kind, "output size": _size(shape), "kernel": "", "stride": "", "activation": "",
+            "weights": 0, "biases": 0, "total": 0, "macs": 0}  # fmt: skip
+
+
+def _input_shapes(model):
+    shapes = model.input_shape
+    return shapes if isinstance(shapes, list) else [shapes]
+
+
+def _output_shapes(model):
+    shapes = model.output_shape
+    return shapes if isinstance(shapes, list) else [shapes]
 
 
 def count_macs(model):

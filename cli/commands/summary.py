@@ -14,7 +14,8 @@ from cli.output import emit, format_option, frame_rows
 @model_args_option
 @format_option()
 def summary_command(model, input_shape, model_args, fmt):
-    """Print MODEL's layers: output size, kernel, stride, activation, weights, biases, total, MACs."""
+    """Print MODEL's layers: output size, kernel, stride, activation, weights, biases, total, MACs;
+    with an input and an output row, and the variant of the model the builder makes."""
     import toolkit
     from toolkit.analysis import layer_table
 
@@ -29,6 +30,19 @@ def summary_command(model, input_shape, model_args, fmt):
     if fmt == "json":
         click.echo(json.dumps({"model": model, "layers": rows, **totals}, indent=2))
         return
+    if fmt == "table":  # every count with its thousands separator, as in the lecture's tables ("4,096")
+        rows = [{k: _grouped(v) if k in COUNTS else v for k, v in row.items()} for row in rows]
     emit(rows, fmt)
     if fmt == "table":
+        variant = (toolkit.model_info(model).builder.__doc__ or "").strip().splitlines()[0]
         click.echo(f"\n{model}: {totals['parameters']:,} parameters, {totals['macs'] / 1e6:,.2f} M multiply-adds")
+        click.echo(variant if not kwargs else f"{variant} (with its default arguments)")
+
+
+COUNTS = ("output size", "weights", "biases", "total", "macs")
+
+
+def _grouped(value):
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "x".join(f"{int(d):,}" if d.isdigit() else d for d in value.split("x"))

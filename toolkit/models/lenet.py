@@ -32,13 +32,16 @@ def lenet5(
     num_classes=10,
     classifier_activation="softmax",
     activation="tanh",
+    pool_activation=None,
     name="lenet5",
 ):
-    """LeNet-5 as in the lecture's table: 61,706 parameters.
+    """LeNet-5 as in the lecture's table (32x32 input, tanh, softmax output): 61,706 parameters.
 
     C1 6@5x5, S2 2x2 average pooling, C3 16@5x5 (fully connected to S2), S4, C5 120@5x5
     (a convolution, so larger inputs give a feature map), F6 84, output `num_classes` softmax;
-    tanh throughout.
+    tanh after each convolution and F6. `pool_activation="tanh"` squashes S2 and S4 too, as
+    the lecture's table does (and the paper, with its scaled tanh); the shipped weights were
+    trained without it.
 
     Departs from the paper: C3 sees all six S2 maps (no connection table), pooling has no
     trainable coefficients, the output is softmax rather than RBF (see `lenet5_1998`).
@@ -48,8 +51,12 @@ def lenet5(
     inputs = keras.Input(shape, name="inputs")
     x = keras.layers.Conv2D(6, 5, activation=activation, name="c1")(inputs)
     x = keras.layers.AveragePooling2D(2, name="s2")(x)
+    if pool_activation:
+        x = keras.layers.Activation(pool_activation, name="s2_activation")(x)
     x = keras.layers.Conv2D(16, 5, activation=activation, name="c3")(x)
     x = keras.layers.AveragePooling2D(2, name="s4")(x)
+    if pool_activation:
+        x = keras.layers.Activation(pool_activation, name="s4_activation")(x)
     x = keras.layers.Conv2D(120, 5, activation=activation, name="c5")(x)
     if include_top:
         x = keras.layers.Flatten(name="flatten")(x)
@@ -71,7 +78,7 @@ def lenet5_1998(
     classifier_activation="softmax",
     name="lenet5_1998",
 ):
-    """LeNet-5 as published in 1998: 60,840 parameters.
+    """LeNet-5 as published in 1998 (trainable subsampling, sparse C3, RBF output): 60,840 parameters.
 
     C1 156, S2 12 (trainable subsampling), C3 1,516 (Table I's sparse connections), S4 32,
     C5 48,120, F6 10,164, RBF output 840; squashing f(a) = 1.7159 tanh(2a/3).
