@@ -1,6 +1,7 @@
 import pytest
 
 import toolkit
+from tests.conftest import ROOT
 from toolkit import registry
 
 
@@ -88,3 +89,16 @@ def test_a_new_model_is_one_registered_function_that_every_command_knows(data_di
                                  "--data", "series/airline-passengers.csv", "--lookback", "12", "--out",
                                  str(tmp_path / "series")])  # fmt: skip
     assert series.exit_code == 0, series.output
+
+
+def test_every_published_figure_of_the_registry_is_in_docs_reference():
+    """Issue 46: the sources of the published numbers live in the repository (docs/reference.md)."""
+    page = (ROOT / "docs" / "reference.md").read_text()
+    for name in toolkit.list_models():
+        info = toolkit.model_info(name)
+        for count in (info.published_params, info.paper_params, info.lecture_params):
+            if count:
+                assert f"{count:,}" in page, (name, count)
+        for key, value in info.errors.items():
+            if key != "ilsvrc_place":
+                assert f"{value * 100:.4g} %" in page or f"{value:g}" in page, (name, key, value)

@@ -53,7 +53,13 @@ def test_history_report_keeps_challenge_and_single_model_errors_apart(tmp_path):
     row = frame.set_index("network").loc["VGG-16"]
     assert row["ILSVRC top-5 error (challenge entry)"] == 0.073  # the team's entry
     assert row["top-5 error (single model, published)"] == 0.099  # one network, one crop
-    assert row["parameters"] == 138_357_544 and row["published parameters"] == 138_357_544
+    assert row["parameters"] == 138_357_544 and row["published parameters"] == 138_000_000  # the paper's Table 2
+    # issue 46: the lecture's figure, the paper's and the measured one, never a computed count as "published"
+    googlenet = frame.set_index("network").loc["GoogLeNet"]
+    assert (googlenet["lecture's parameters"], googlenet["published parameters"]) == (4_000_000, 5_000_000)
+    assert googlenet["parameters"] == 6_998_552
+    assert frame.set_index("network").loc["AlexNet", "lecture's parameters"] == 60_000_000
+    assert frame.set_index("network")["published parameters"].isna()["ZFNet"]  # its paper states none
     resnet20 = frame.set_index("network").loc["ResNet-20"]
     assert resnet20["CIFAR-10 parameters"] == 271_098 and resnet20["CIFAR-10 published test error"] == 0.0875
     assert 0 < resnet20["CIFAR-10 test error"] < 0.5  # measured: far better than chance (0.9)

@@ -14,8 +14,9 @@ _MODELS = {}
 class ModelInfo:
     """Published facts about one registered network.
 
-    `published_params` and `published_macs` are the figures of REFERENCE.md (for one image at
-    `input_shape`); `min_input_size` is the smallest image side the builder accepts; `errors` maps a benchmark name to a published error; `published_epochs` maps a
+    `published_params` and `published_macs` are the reference counts of docs/reference.md (for one
+    image at `input_shape`; some computed, as `params_basis` says); `paper_params` is the figure the
+    paper itself states and `lecture_params` the lecture's slide's, where either gives one; `min_input_size` is the smallest image side the builder accepts; `errors` maps a benchmark name to a published error; `published_epochs` maps a
     benchmark name to the epochs of the run behind that error; `variant` says how the builder departs from the paper;
     `preprocessing`, `output_range`, `conditional` and `task_args` are what the tasks need to know of the model.
     """
@@ -31,6 +32,8 @@ class ModelInfo:
     published_params: int = None
     published_macs: float = None
     params_basis: str = ""
+    paper_params: int = None
+    lecture_params: int = None
     errors: dict = dataclasses.field(default_factory=dict)
     published_epochs: dict = dataclasses.field(default_factory=dict)
     variant: str = ""
@@ -39,6 +42,14 @@ class ModelInfo:
     conditional: bool = False  # a generator that draws a requested class
     task_args: dict = dataclasses.field(default_factory=dict)  # builder arguments a task needs, by task
     builder: object = None
+
+    @property
+    def stated_params(self):
+        """The parameter count a source states: the paper's own, else that of a framework's
+        published weights; None where only a count the toolkit computed exists."""
+        if self.paper_params:
+            return self.paper_params
+        return None if "computed" in self.params_basis else self.published_params
 
     def as_dict(self):
         row = dataclasses.asdict(self)

@@ -22,7 +22,7 @@ def models_command(pattern, task, fmt):
                 "name": name,
                 "family": info.family,
                 "year": info.year,
-                "published parameters": info.published_params,
+                "published parameters": info.stated_params,
                 "tasks": list(info.tasks),
                 "paper": info.paper,
             }

@@ -58,13 +58,15 @@ def params(pattern, output, force, fmt):
 
 
 @report_command.command("readme")
-@click.argument("readme", type=click.Path(exists=True, dir_okay=False), default="README.md")
-def readme(readme):
-    """Regenerate the model table in README between its markers (from the params report)."""
+@click.argument("pages", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+def readme(pages):
+    """Regenerate the tables between the markers of PAGES (default: README.md's weights table and
+    docs/models.md's model table)."""
     from toolkit.reports import update_readme
 
-    update_readme(readme)
-    click.echo(f"updated {readme}", err=True)
+    for page in pages or ("README.md", "docs/models.md"):
+        update_readme(page)
+        click.echo(f"updated {page}", err=True)
 
 
 @report_command.command("errors")

@@ -49,6 +49,8 @@ def _classifier(x, *, include_top, pooling, num_classes, classifier_activation, 
     published_params=62_378_344,
     published_macs=1.14e9,
     params_basis="the lecture's table, computed",
+    paper_params=60_000_000,  # the paper's abstract: "60 million parameters"
+    lecture_params=60_000_000,
     errors={"ilsvrc_place": 1, "ilsvrc_top5_error": 0.153},
 )
 def alexnet(

@@ -79,6 +79,8 @@ def auxiliary_classifier(x, num_classes, classifier_activation, name):
     published_params=6_998_552,
     published_macs=1.58e9,
     params_basis="computed without the auxiliary heads (13,378,280 with both); the paper's table sums to about 6.8 M",
+    paper_params=5_000_000,  # Szegedy et al. 2016 ("Rethinking the Inception architecture"): "only 5 million"
+    lecture_params=4_000_000,
     errors={"ilsvrc_place": 1, "ilsvrc_top5_error": 0.0667},
 )
 def googlenet(

@@ -22,7 +22,8 @@ _LENET = dict(
 )
 
 
-@register(published_params=61_706, published_macs=0.42e6, params_basis="the lecture's table, computed", **_LENET)
+@register(published_params=61_706, published_macs=0.42e6, params_basis="the lecture's table, computed",
+          paper_params=60_000, lecture_params=60_000, **_LENET)  # fmt: skip
 def lenet5(
     *,
     include_top=True,
@@ -67,7 +68,8 @@ def lenet5(
     return finish(inputs, x, name=name, weights=weights)
 
 
-@register(published_params=60_840, params_basis="LeCun et al. 1998 (0.34 M connections)", **_LENET)
+@register(published_params=60_840, params_basis="LeCun et al. 1998 (0.34 M connections)", paper_params=60_000,
+          **_LENET)  # fmt: skip
 def lenet5_1998(
     *,
     include_top=True,

@@ -58,7 +58,7 @@ def vgg(
     return finish(inputs, x, name=name, weights=weights)
 
 
-@register(published_params=132_863_336, params_basis="torchvision", **_VGG)
+@register(published_params=132_863_336, params_basis="torchvision", paper_params=133_000_000, **_VGG)
 def vgg11(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=1000,
           classifier_activation="softmax", name="vgg11"):  # fmt: skip
     """VGG-11 (configuration A of Table 1): 1 + 1 + 2 + 2 + 2 3x3 convolutions, three fully connected layers.
@@ -69,7 +69,7 @@ def vgg11(*, include_top=True, weights=None, input_shape=None, pooling=None, num
     return vgg(CONFIGS["vgg11"], **locals())  # the keyword arguments, as given
 
 
-@register(published_params=133_047_848, params_basis="torchvision", **_VGG)
+@register(published_params=133_047_848, params_basis="torchvision", paper_params=133_000_000, **_VGG)
 def vgg13(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=1000,
           classifier_activation="softmax", name="vgg13"):  # fmt: skip
     """VGG-13 (configuration B of Table 1): 2 + 2 + 2 + 2 + 2 3x3 convolutions, three fully connected layers.
@@ -81,7 +81,7 @@ def vgg13(*, include_top=True, weights=None, input_shape=None, pooling=None, num
 
 
 @register(published_params=138_357_544, published_macs=15.47e9, params_basis="keras.applications, torchvision",
-          errors={"ilsvrc_place": 2, "ilsvrc_top5_error": 0.073, "single_top1_error": 0.287, "single_top5_error": 0.099},
+          paper_params=138_000_000, errors={"ilsvrc_place": 2, "ilsvrc_top5_error": 0.073, "single_top1_error": 0.287, "single_top5_error": 0.099},
           **_VGG)  # fmt: skip
 def vgg16(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=1000,
           classifier_activation="softmax", name="vgg16"):  # fmt: skip
@@ -94,6 +94,7 @@ def vgg16(*, include_top=True, weights=None, input_shape=None, pooling=None, num
 
 
 @register(published_params=143_667_240, published_macs=19.63e9, params_basis="keras.applications, torchvision",
+          paper_params=144_000_000,
           errors={"ilsvrc_place": 2, "ilsvrc_top5_error": 0.073, "single_top1_error": 0.287, "single_top5_error": 0.100},
           **_VGG)  # fmt: skip
 def vgg19(*, include_top=True, weights=None, input_shape=None, pooling=None, num_classes=1000,

@@ -157,7 +157,7 @@ def reports_readme(frames, curves, figures):
     digits = errors[errors["task"] == "digits"]
     cifar = history.dropna(subset=["CIFAR-10 test error"])
     imagenet_columns = ["year", "network", "developers", "ILSVRC place", "ILSVRC top-5 error (challenge entry)",
-                        "top-5 error (single model, published)", "published parameters", "model", "input",
+                        "top-5 error (single model, published)", "lecture's parameters", "published parameters", "model", "input",
                         "parameters", "MACs"]  # fmt: skip
     cifar_columns = ["year", "network", "CIFAR-10 model", "CIFAR-10 parameters", "CIFAR-10 MACs", "CIFAR-10 test error",
                      "CIFAR-10 training error", "CIFAR-10 published test error", "epochs", "weight decay",

@@ -1,4 +1,5 @@
-"""The model and weights tables of the project's README, between its markers."""
+"""The generated tables of the project's pages, between their markers: the weights table of
+README.md and the model table of docs/models.md."""
 
 import pandas as pd
 
@@ -10,7 +11,8 @@ README_END = "<!-- models:end -->"
 
 
 def readme_models_table(params):
-    """The README's model table, in Markdown, from a `params_report` frame."""
+    """The model table of docs/models.md, in Markdown, from a `params_report` frame; "published"
+    is the paper's or a framework's figure, never a count the toolkit computed."""
     from toolkit import hub
 
     rows = []
@@ -22,7 +24,7 @@ def readme_models_table(params):
                 "year": info.year,
                 "authors": short_authors(info.authors),
                 "parameters": f"{row['parameters']:,}",
-                "published": "" if pd.isna(row["published parameters"]) else f"{row['published parameters']:,}",
+                "published": f"{info.stated_params:,}" if info.stated_params else "",
                 "multiply-adds": human(row["MACs"]),
                 "tasks": ", ".join(info.tasks),
             }
@@ -66,19 +68,21 @@ def _replace_block(text, start_marker, end_marker, body):
 
 
 def update_readme(path):
-    """Replace the generated tables between the README's markers; returns the new text. The
-    markers are looked for before any model is measured, so a file without them fails at once."""
+    """Replace the generated tables between the markers `path` has (the model table, the weights
+    table or both); returns the new text. The markers are looked for before any model is
+    measured, so a file without any fails at once."""
     text = open(path).read()
     blocks = (
         (README_START, README_END, lambda: readme_models_table(params_report())),
         (WEIGHTS_START, WEIGHTS_END, readme_weights_table),
     )
-    try:
-        for start, end, _ in blocks:
-            _replace_block(text, start, end, "")
-    except ValueError as error:
-        raise ValueError(f"{path}: {error}") from None
-    for start, end, table in blocks:
+    present = [block for block in blocks if block[0] in text]
+    if not present:
+        raise ValueError(f"{path}: no generated table to replace: put the lines {README_START} and {README_END},"
+                         f" or {WEIGHTS_START} and {WEIGHTS_END}, where it goes")  # fmt: skip
+    for start, end, _ in present:
+        _replace_block(text, start, end, "")  # both markers, in order, before any work
+    for start, end, table in present:
         text = _replace_block(text, start, end, table())
-    write_text(path, text, replace=True)  # the README is patched in place, its other lines kept
+    write_text(path, text, replace=True)  # the page is patched in place, its other lines kept
     return text

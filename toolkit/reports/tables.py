@@ -147,7 +147,7 @@ HISTORY = (
 def history_report():
     """The lecture's table of CNN families with the toolkit's measurements beside it.
 
-    Published columns come from the registry (REFERENCE.md); challenge (ensemble) and single-model
+    Published columns come from the registry (sources in docs/reference.md); challenge (ensemble) and single-model
     errors stay in separate columns. Parameters and multiply-adds are `params_report`'s, measured
     on each builder at its native input (ImageNet size, except LeNet-5's 32x32); the CIFAR-10
     columns are the catalog's measured test errors, last-epoch training errors, training times and
@@ -168,7 +168,8 @@ def history_report():
             "ILSVRC place": info.errors.get("ilsvrc_place"),
             "ILSVRC top-5 error (challenge entry)": info.errors.get("ilsvrc_top5_error"),
             "top-5 error (single model, published)": info.errors.get("single_top5_error"),
-            "published parameters": info.published_params if imagenet_arch else None,
+            "lecture's parameters": info.lecture_params if imagenet_arch else None,
+            "published parameters": info.stated_params if imagenet_arch else None,
         }
         if imagenet_arch:
             row |= {
@@ -207,6 +208,7 @@ def history_report():
     frame = pd.DataFrame(rows)
     for column in (
         "ILSVRC place",
+        "lecture's parameters",
         "published parameters",
         "parameters",
         "MACs",
