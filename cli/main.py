@@ -19,6 +19,7 @@ COMMANDS = {
     "models": "models",
     "summary": "summary",
     "gates": "gates",
+    "demo": "demo",
     "report": "report",
     "fit": "fit",
     "evaluate": "evaluate",

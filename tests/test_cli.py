@@ -135,6 +135,22 @@ def test_gates_truth_tables():
     assert [r["XOR"] for r in network] == [0, 1, 1, 0]
 
 
+def test_demo_transposed_conv_works_the_slides_example():
+    """Issue 46: [[0,1],[2,3]] with the kernel [[0,1],[2,3]] gives [[0,0,1],[0,4,6],[4,12,9]],
+    the sum of four partial products, each an input pixel times the kernel at its place."""
+    result = run("demo", "transposed-conv", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["result"] == [[0, 0, 1], [0, 4, 6], [4, 12, 9]]
+    products = {tuple(p["position"]): p["product"] for p in data["partial_products"]}
+    assert products[(1, 0)] == [[0, 0, 0], [0, 2, 0], [4, 6, 0]] and len(products) == 4
+    wide = json.loads(run("demo", "transposed-conv", "--stride", "2", "--format", "json").output)
+    assert wide["result"] == [[0, 0, 0, 1], [0, 0, 2, 3], [0, 2, 0, 3], [4, 6, 6, 9]]
+    assert "4    12     9" in run("demo", "transposed-conv").output
+    bad = run("demo", "transposed-conv", "--input", "1,2;3")
+    assert bad.exit_code == 2 and "every row needs as many numbers" in bad.output
+
+
 def test_report_params_formats_and_no_overwrite(tmp_path):
     for suffix in ("csv", "md", "html", "json"):
         out = tmp_path / f"params.{suffix}"

@@ -132,3 +132,35 @@ def measure(name, **build):
     counts = model.count_params(), count_macs(model)
     keras.backend.clear_session()
     return counts
+
+
+def transposed_convolution(image, kernel, stride=1):
+    """The lecture's worked transposed convolution: each input pixel times the kernel, placed at
+    its (strided) position, and the sum of those partial products, which is what Keras's
+    `Conv2DTranspose` (U-Net's up-convolution) computes; returned as (partial products, result),
+    each a list of (pixel position, value, array) and an array.
+
+    Raises:
+        ValueError: for input or kernel that is not a non-empty 2-D matrix, or a stride below 1.
+    """
+    import numpy as np
+
+    image, kernel = np.asarray(image, "float32"), np.asarray(kernel, "float32")
+    if image.ndim != 2 or kernel.ndim != 2 or not image.size or not kernel.size:
+        raise ValueError("the input and the kernel must each be a 2-D matrix of numbers")
+    if stride < 1:
+        raise ValueError(f"the stride must be at least 1. Received: stride={stride}")
+    (h, w), (kh, kw) = image.shape, kernel.shape
+    out_shape = ((h - 1) * stride + kh, (w - 1) * stride + kw)
+    partials = []  # the sum is checked against Keras below: the example and the layer are one computation
+    for i in range(h):
+        for j in range(w):
+            part = np.zeros(out_shape, "float32")
+            part[i * stride : i * stride + kh, j * stride : j * stride + kw] = image[i, j] * kernel
+            partials.append(((i, j), float(image[i, j]), part))
+    inputs = keras.Input((h, w, 1))
+    layer_model = keras.Model(inputs, keras.layers.Conv2DTranspose(1, (kh, kw), strides=stride, name="up")(inputs))
+    layer_model.get_layer("up").set_weights([kernel.reshape(kh, kw, 1, 1), np.zeros(1, "float32")])
+    result = np.asarray(layer_model(image.reshape(1, h, w, 1)))[0, :, :, 0]
+    np.testing.assert_allclose(sum(p for _, _, p in partials), result, rtol=1e-5, atol=1e-5)
+    return partials, result
