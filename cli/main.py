@@ -28,6 +28,7 @@ COMMANDS = {
     "forecast": "forecast",
     "sample": "sample",
     "export": "export",
+    "serve": "serve",
 }
 
 

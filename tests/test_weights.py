@@ -212,3 +212,17 @@ def test_the_self_supervised_encoder_makes_100_labels_enough():
     assert " --weights simclr.mnist " in tuned["recipe"]["command"] and "--freeze-base" not in tuned["recipe"]["command"]
     assert tuned["metrics"]["mnist/test"]["error"] <= 0.03
     assert scratch["metrics"]["mnist/test"]["error"] < 0.05
+
+
+def test_the_label_efficiency_table_has_every_row():
+    """Issue 45: 10, 100, 1,000 and all 55,000 training labels, each from scratch, from the
+    frozen SimCLR encoder (a linear probe) and fine-tuned from it; every row a catalog entry."""
+    from toolkit.reports import label_efficiency_report
+
+    frame = label_efficiency_report()
+    kinds = frame["start"].map(lambda s: "scratch" if s == "scratch" else "probe" if "frozen" in s else "fine-tuned")
+    cells = set(zip(frame["labels"].astype(int), kinds))
+    assert cells >= {(n, k) for n in (10, 100, 1_000, 55_000) for k in ("scratch", "probe", "fine-tuned")}
+    assert set(frame["weights"]) <= set(CATALOG)
+    error = dict(zip(zip(frame["labels"].astype(int), kinds), frame["test error"]))
+    assert error[10, "probe"] < error[10, "scratch"] and error[10, "fine-tuned"] < error[10, "scratch"]

@@ -164,3 +164,19 @@ def transposed_convolution(image, kernel, stride=1):
     result = np.asarray(layer_model(image.reshape(1, h, w, 1)))[0, :, :, 0]
     np.testing.assert_allclose(sum(p for _, _, p in partials), result, rtol=1e-5, atol=1e-5)
     return partials, result
+
+
+SKIPPED_IN_VIEWS = ("InputLayer", "Dropout", "Flatten", "Reshape", "SpatialDropout2D", "GaussianNoise",
+                    "BatchNormalization")  # fmt: skip
+
+
+def layer_viewer(model):
+    """A Keras model that returns the output of every layer of `model` worth seeing (all but
+    input, dropout, reshaping and batch-normalisation layers, whose maps the next activation
+    shows), last the prediction; with their names and types."""
+    layers = [layer for layer in model.layers if type(layer).__name__ not in SKIPPED_IN_VIEWS]
+    outputs = [layer.output for layer in layers]
+    if model.outputs[0] is not outputs[-1]:
+        layers, outputs = [*layers, model.layers[-1]], [*outputs, model.outputs[0]]
+    viewer = keras.Model(model.inputs, outputs, name=f"{model.name}_layers")
+    return viewer, [(layer.name, type(layer).__name__) for layer in layers]
