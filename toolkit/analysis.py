@@ -178,5 +178,5 @@ def layer_viewer(model):
     outputs = [layer.output for layer in layers]
     if model.outputs[0] is not outputs[-1]:
         layers, outputs = [*layers, model.layers[-1]], [*outputs, model.outputs[0]]
-    viewer = keras.Model(model.inputs, outputs, name=f"{model.name}_layers")
+    viewer = keras.Model(model.inputs[0] if len(model.inputs) == 1 else model.inputs, outputs, name=f"{model.name}_layers")
     return viewer, [(layer.name, type(layer).__name__) for layer in layers]
