@@ -102,9 +102,13 @@ function figure(caption, picture, name = "") {
   return element;
 }
 
-function loadBackground(source, file = null) {
+// an image file (uploaded, or a test digit clicked) answers at once, and lies under new strokes
+// once the browser has drawn it (a file it cannot draw still goes to the server, which says why)
+function loadBackground(source, file) {
+  strokes.length = 0; background = null; redraw();
+  predict(file);
   const image = new Image();
-  image.onload = () => { background = image; strokes.length = 0; redraw(); predict(file); };
+  image.onload = () => { background = image; redraw(); };
   image.src = source;
 }
 

@@ -30,6 +30,7 @@ async function draw() {
     const walk = await postJSON("/api/generation/interpolate", { weights: r.weights, seeds: [r.seed, r.seed + 1], steps: 11, digit: r.digit, code: r.code });
     frames = walk.frames;
     document.getElementById("slider").max = frames.length - 1;
+    document.getElementById("walk").dataset.shown = `${r.weights} ${r.digit ?? ""} ${r.code ?? ""}`;
     showFrame();
   }
 }
