@@ -17,4 +17,5 @@ function table(rows, columns) {
   document.getElementById("history").innerHTML = table(tables.history,
     ["year", "network", "developers", "ILSVRC top-5 error (challenge entry)", "lecture's parameters", "published parameters", "model", "parameters", "CIFAR-10 test error"]);
   document.getElementById("errors").innerHTML = table(tables.errors, Object.keys(tables.errors[0] || {}));
+  document.getElementById("params").innerHTML = table(tables.params, Object.keys(tables.params[0] || {}));
 })();

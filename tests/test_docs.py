@@ -1,0 +1,20 @@
+"""The documentation site: `mkdocs build --strict` (a broken link, a missing page or a page left
+out of the navigation fails it), with the generated pages and the reports in it."""
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_the_site_builds_strictly_with_every_page(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, env={"NO_MKDOCS_2_WARNING": "1", "PATH": ""})  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    for page in ("index.html", "cli/index.html", "api/index.html", "models/index.html", "serve/index.html",
+                 "reports/index.html", "reports/figures/label_efficiency.png", "images/serve-digits.png"):  # fmt: skip
+        assert (tmp_path / page).exists(), page
+    api = (tmp_path / "api" / "index.html").read_text()
+    assert "build_model" in api and "load_pretrained" in api  # generated from the docstrings
+    assert "62,378,344" in (tmp_path / "models" / "index.html").read_text()  # the generated model table
+    assert "fonts.googleapis" not in (tmp_path / "index.html").read_text()  # reads offline
