@@ -185,10 +185,10 @@ def test_every_other_page_answers(page, shots):
     page.screenshot(path=shots / "forecasting.png")
 
     page.goto("/history")
-    page.wait_for_selector("#history table")
+    page.wait_for_selector("#history table", timeout=180_000)
     page.wait_for_function("() => [...document.querySelectorAll('#figures img')].every(i => i.complete && i.naturalWidth > 0)")
     assert page.locator("#figures img").count() == 5
-    page.wait_for_selector("#params table")
+    page.wait_for_selector("#params table", timeout=300_000)  # every model built once to be measured
     assert page.locator("#params tr").count() > 40  # every registered model
     page.screenshot(path=shots / "history.png")
     for name in ("digits", "photos", "segmentation", "generation", "forecasting", "history"):

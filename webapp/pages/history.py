@@ -18,13 +18,20 @@ def _records(frame):
 
 @router.get("/tables")
 def tables():
-    """The errors table (every catalog entry beside its architecture's published errors), the
-    lecture's CNN table with the measurements beside it, and every model's parameters and
-    multiply-adds beside the published figures."""
-    from toolkit.reports import errors_report, history_report, params_report
+    """The errors table (every catalog entry beside its architecture's published errors) and
+    the lecture's CNN table with the measurements beside it."""
+    from toolkit.reports import errors_report, history_report
 
-    return cached("history-tables", lambda: {"errors": _records(errors_report()), "history": _records(history_report()),
-                                             "params": _records(params_report())})  # fmt: skip
+    return cached("history-tables", lambda: {"errors": _records(errors_report()), "history": _records(history_report())})
+
+
+@router.get("/params")
+def params():
+    """Every registered model's parameters and multiply-adds beside the published figures (each
+    model is built once per process to be measured: the first call takes a minute)."""
+    from toolkit.reports import params_report
+
+    return cached("history-params", lambda: _records(params_report()))
 
 
 def _figures():

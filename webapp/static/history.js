@@ -17,5 +17,7 @@ function table(rows, columns) {
   document.getElementById("history").innerHTML = table(tables.history,
     ["year", "network", "developers", "ILSVRC top-5 error (challenge entry)", "lecture's parameters", "published parameters", "model", "parameters", "CIFAR-10 test error"]);
   document.getElementById("errors").innerHTML = table(tables.errors, Object.keys(tables.errors[0] || {}));
-  document.getElementById("params").innerHTML = table(tables.params, Object.keys(tables.params[0] || {}));
+  document.getElementById("params").textContent = "measuring every model…";
+  const params = await api("/api/history/params");
+  document.getElementById("params").innerHTML = table(params, Object.keys(params[0] || {}));
 })();
