@@ -27,6 +27,7 @@ COMMANDS = {
     "weights": "weights",
     "forecast": "forecast",
     "sample": "sample",
+    "generate": "generate",
     "export": "export",
     "serve": "serve",
 }

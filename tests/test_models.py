@@ -8,7 +8,7 @@ from toolkit.analysis import count_macs, layer_table, measure
 
 ALL = toolkit.list_models()
 # a smaller input for the forward pass where the default would be slow on a CPU
-SMALL_INPUT = {"unet": {"input_shape": (188, 188, 1)}}
+SMALL_INPUT = {"unet": {"input_shape": (188, 188, 1)}, **{n: {"input_shape": (32,)} for n in ("char_rnn", "char_lstm", "char_gru", "gpt")}}
 
 
 @pytest.mark.parametrize("name", ALL)

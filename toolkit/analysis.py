@@ -40,8 +40,8 @@ def layer_macs(layer):
         return math.prod(out[1:]) * kernel
     if kind == "Conv2DTranspose":
         return math.prod(layer.input.shape[1:]) * math.prod(layer.kernel_size) * layer.filters
-    if kind == "Dense":
-        return math.prod(out[1:-1]) * math.prod(layer.kernel.shape)
+    if kind == "Dense":  # per step where the sequence length is open (a language model: per character)
+        return math.prod(d or 1 for d in out[1:-1]) * math.prod(layer.kernel.shape)
     if kind == "SparseConv2D":
         return math.prod(out[1:3]) * layer.kernel_size**2 * len(layer.pairs)
     if kind in ("RBFOutput",):

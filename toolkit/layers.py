@@ -293,3 +293,46 @@ class GaussianCode(keras.layers.Layer):
 def kl_divergence(mean, log_var):
     """KL(N(mean, exp(log_var)) || N(0, I)) per example, in nats (Kingma & Welling's eq. 10)."""
     return -0.5 * ops.sum(1 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="toolkit")
+class TiedEmbedding(keras.layers.Layer):
+    """A token embedding whose matrix also makes the output logits (weight tying; Press & Wolf
+    2017, as in GPT): `layer(tokens)` embeds, `layer(vectors, reverse=True)` scores every token
+    as vectors @ embeddings.T + bias."""
+
+    def __init__(self, vocab_size, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size, self.dim = vocab_size, dim
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight(name="embeddings", shape=(self.vocab_size, self.dim),
+                                          initializer=keras.initializers.RandomNormal(stddev=0.02))  # fmt: skip
+        self.bias = self.add_weight(name="bias", shape=(self.vocab_size,), initializer="zeros")
+
+    def call(self, inputs, reverse=False):
+        if reverse:
+            return ops.matmul(inputs, ops.transpose(self.embeddings)) + self.bias
+        return ops.take(self.embeddings, ops.cast(inputs, "int32"), axis=0)
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size, "dim": self.dim}
+
+
+@keras.saving.register_keras_serializable(package="toolkit")
+class PositionEmbedding(keras.layers.Layer):
+    """Adds a learned vector for each position 0..length-1 to a sequence of vectors (GPT's)."""
+
+    def __init__(self, length, **kwargs):
+        super().__init__(**kwargs)
+        self.length = length
+
+    def build(self, input_shape):
+        self.positions = self.add_weight(name="positions", shape=(self.length, input_shape[-1]),
+                                         initializer=keras.initializers.RandomNormal(stddev=0.02))  # fmt: skip
+
+    def call(self, inputs):
+        return inputs + ops.cast(self.positions[: ops.shape(inputs)[1]], inputs.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "length": self.length}

@@ -7,6 +7,7 @@ from toolkit.models import (  # noqa: F401
     gan,
     googlenet,
     inception,
+    language,
     lenet,
     mixer,
     mlp,

@@ -12,6 +12,7 @@ TASKS = {
     "segmentation": "toolkit.tasks.segmentation:SegmentationTask",
     "generation": "toolkit.tasks.generation:GenerationTask",
     "selfsupervised": "toolkit.tasks.selfsupervised:SelfSupervisedTask",
+    "text": "toolkit.tasks.text:TextTask",
 }
 
 

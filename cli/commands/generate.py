@@ -1,0 +1,35 @@
+"""`toolkit generate`: text from a character language model, after a prompt."""
+
+import click
+
+
+@click.command("generate")
+@click.option("--weights", "weights_id", required=True, help="Catalog id of a language model, or a run folder of `toolkit fit --task text`.")
+@click.option("--prompt", default="", help="The text to continue (every character must be in the model's vocabulary).")
+@click.option("-n", "count", type=click.IntRange(1, 100_000), default=500, show_default=True, help="Characters to generate.")
+@click.option("--temperature", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Below 1: likelier characters; above 1: more surprising ones.")  # fmt: skip
+@click.option("--top-k", type=click.IntRange(min=1), help="Draw only among the k likeliest characters.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same text.")
+@click.option("--stream", is_flag=True, help="Print each character as it comes.")
+def generate_command(weights_id, prompt, count, temperature, top_k, seed, stream):
+    """Continue --prompt with -n characters drawn from the model (prompt and text to stdout)."""
+    import sys
+
+    from toolkit import hub, tasks
+    from toolkit.data.text import encode
+
+    task = tasks.task_for(weights_id)
+    if task.name != "text":
+        raise click.ClickException(f"{weights_id} is a {task.name} model, not a language model.")
+    encode(prompt, task.vocab)  # a character outside the vocabulary fails before the model loads
+    model = hub.load_pretrained(weights_id)
+
+    def write(character):
+        sys.stdout.write(character)
+        sys.stdout.flush()
+
+    if stream:
+        write(prompt)
+    text = task.generate(model, prompt, count, temperature=temperature, top_k=top_k, seed=seed, stream=write if stream else None)
+    click.echo("" if stream else prompt + text)
