@@ -48,6 +48,11 @@ def layer_macs(layer):
         return layer.input.shape[-1] * layer.units
     if kind == "Maxout":
         return layer.input.shape[-1] * layer.units * layer.pieces
+    if kind == "MultiHeadAttention":  # the query, key, value and output projections, per position
+        kernels = sum(math.prod(w.shape) for w in layer.weights if w.path.endswith("kernel"))
+        return math.prod(d or 1 for d in out[1:-1]) * kernels
+    if kind == "TiedEmbedding":  # its second use: the output logits, one dot product per token per position
+        return layer.vocab_size * layer.dim
     if kind in RECURRENT_GATES:
         steps, features = layer.input.shape[1], layer.input.shape[-1]
         u = layer.units

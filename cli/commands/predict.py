@@ -67,7 +67,8 @@ def predict_command(images, weights_id, top, show_input, batch_size, output, out
         raise click.ClickException(f"No image files match {' '.join(images)}.")
     task = tasks.task_for(weights_id)
     instead = {"generation": "toolkit sample --weights", "forecasting": "toolkit forecast SERIES.csv --weights",
-               "selfsupervised": "toolkit fit --task digits --model digitnet --labels-per-class 10 --weights"}  # fmt: skip
+               "selfsupervised": "toolkit fit --task digits --model digitnet --labels-per-class 10 --weights",
+               "text": "toolkit generate --weights"}  # fmt: skip
     if task.name in instead:
         raise click.UsageError(f"{weights_id} is a {task.name} model: use `{instead[task.name]} {weights_id}`")
     if task.name not in ("segmentation", "autoencoding") and (output or out_dir or overlay):
