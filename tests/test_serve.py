@@ -111,7 +111,7 @@ def test_only_the_apps_own_files_are_served(client, path):
 
 def test_the_pages_and_the_openapi_schema(client):
     pages = [page["path"] for page in client.get("/api/pages").json()]
-    assert pages == ["digits", "photos", "segmentation", "generation", "forecasting", "history"]
+    assert pages == ["digits", "photos", "segmentation", "generation", "forecasting", "text", "history"]
     for page in ["", *pages]:
         response = client.get(f"/{page}")
         assert response.status_code == 200 and "<script" in response.text

@@ -12,10 +12,11 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from toolkit.errors import InputError
 from webapp.common import MAX_UPLOAD, ApiError
 
 STATIC = pathlib.Path(__file__).parent / "static"
-PAGES = ("digits", "photos", "segmentation", "generation", "forecasting", "history")
+PAGES = ("digits", "photos", "segmentation", "generation", "forecasting", "text", "history")
 log = logging.getLogger("toolkit.serve")
 
 
@@ -42,6 +43,10 @@ def create_app():
     @app.exception_handler(ApiError)
     async def api_error(request, error):
         return _error(error.status, str(error))
+
+    @app.exception_handler(InputError)
+    async def input_error(request, error):  # the library's own word on what a user gave it
+        return _error(400, str(error))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request, error):

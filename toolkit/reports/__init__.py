@@ -15,6 +15,7 @@ from toolkit.reports.tables import (
     label_efficiency_report,
     params_report,
     segmentation_report,
+    text_report,
     write_table,
 )
 
@@ -28,6 +29,7 @@ TABLES = {
     "forecasting": forecasting_report,
     "autoencoding": autoencoding_report,
     "label_efficiency": label_efficiency_report,
+    "text": text_report,
 }
 
 

@@ -184,6 +184,8 @@ def reports_readme(frames, curves, figures):
         label_efficiency_table=_markdown(frames["label_efficiency"], percent=("test error",)),
         reconstructions="\n".join(pictures(prefix) for prefix in ("reconstructions-", "prior-samples-", "latent-")),
         generative_text=_generative_text(frames["generation"], entries),
+        text_table=_markdown(frames["text"]),
+        text_samples=_text_samples(entries),
         forecasting_table=_markdown(frames["forecasting"]),
         forecasts=pictures("forecast-"),
     )
@@ -217,6 +219,18 @@ def _generative_text(generation, entries):
         text += (": a likelihood spreads ink over every stroke a digit might have, where a GAN commits to one."
                  if vae_fid > best["FID"] else ".")  # fmt: skip
     return text
+
+
+def _text_samples(entries):
+    """400 characters of each shipped language model after a newline (temperature 0.8, seed 0)."""
+    from toolkit import hub, tasks
+
+    blocks = []
+    for weights_id, item in entries.items():
+        if item["task"] == "text" and not item.get("url"):
+            text = tasks.task_for(weights_id).generate(hub.load_pretrained(weights_id), "\n", 400, temperature=0.8, seed=0)
+            blocks.append(f"`{weights_id}`:\n\n```text\n{text.strip()}\n```")
+    return "\n\n".join(blocks)
 
 
 PERCENT = ("ILSVRC top-5 error (challenge entry)", "top-5 error (single model, published)", "CIFAR-10 test error",

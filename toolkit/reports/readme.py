@@ -46,6 +46,7 @@ def readme_weights_table():
             measure = ERROR_MEASURE.get(item["task"], "error")
             value = f"{metrics['error']:.3f}" if measure in ("MASE", "FID") else f"{metrics['error']:.2%}"
             value = f"{metrics['error']:.2f}" if measure == "nats per digit" else value
+            value = f"{metrics['error']:.3f}" if measure == "nats per character" else value
             rows.append(
                 {
                     "weights": f"`{weights_id}`",

@@ -84,6 +84,7 @@ ERROR_MEASURE = {
     "segmentation": "pixel error",
     "generation": "FID",
     "autoencoding": "nats per digit",
+    "text": "nats per character",
 }
 
 
@@ -292,6 +293,18 @@ def label_efficiency_report():
     frame = pd.DataFrame(rows, columns=["weights", "model", "labels", "start", "test error"])
     frame["labels"] = frame["labels"].astype("Int64")
     return frame.sort_values(["labels", "test error"], na_position="last").reset_index(drop=True)
+
+
+def text_report():
+    """Each language model's bits per character on its corpus's validation text beside the n-gram
+    baselines' on the same text."""
+
+    def measures(item, m):
+        return {"parameters": item["params"], "bits per character": m["bits_per_char"],
+                "nats per character": m["nats_per_char"],
+                **{f"{k} baseline (bits)": v["bits_per_char"] for k, v in m["baselines"].items()}}  # fmt: skip
+
+    return _task_rows("text", measures)
 
 
 def forecasting_report():

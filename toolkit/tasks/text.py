@@ -165,15 +165,26 @@ class TextTask(Task):
             TextError: the prompt has a character outside the vocabulary.
             ValueError: a temperature that is not positive, or a top_k below 1.
         """
-        from scipy.special import softmax
+        out = []
+        for character in self.characters(model, prompt, count, temperature, top_k, seed):
+            out.append(character)
+            if stream:
+                stream(character)
+        return "".join(out)
 
+    def characters(self, model, prompt, count, temperature=1.0, top_k=None, seed=0):
+        """`generate`'s characters one at a time, as an iterator; its arguments are checked at once."""
         if not temperature > 0:
             raise ValueError(f"temperature must be positive. Received: temperature={temperature}")
         if top_k is not None and top_k < 1:
             raise ValueError(f"top_k must be at least 1. Received: top_k={top_k}")
-        tokens = list(encode(prompt, self.vocab)) if prompt else [int(np.random.default_rng(seed).integers(len(self.vocab)))]
         random = np.random.default_rng(seed)
-        out = []
+        tokens = list(encode(prompt, self.vocab)) if prompt else [int(random.integers(len(self.vocab)))]
+        return self._draw(model, tokens, count, temperature, top_k, random)
+
+    def _draw(self, model, tokens, count, temperature, top_k, random):
+        from scipy.special import softmax
+
         for _ in range(count):
             window = np.array([tokens[-self.settings["seq_len"] :]], "int32")
             logits = np.asarray(model(window, training=False))[0, -1].astype("float64") / temperature
@@ -181,11 +192,7 @@ class TextTask(Task):
                 logits[logits < np.sort(logits)[-top_k]] = -np.inf
             token = int(random.choice(len(logits), p=softmax(logits)))
             tokens.append(token)
-            character = decode([token], self.vocab)
-            out.append(character)
-            if stream:
-                stream(character)
-        return "".join(out)
+            yield decode([token], self.vocab)
 
     def predict(self, model, inputs, **options):
         """The text each prompt of `inputs` continues with (options as `generate`'s)."""
