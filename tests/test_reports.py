@@ -30,7 +30,7 @@ def test_report_all_regenerates_the_committed_reports(data_dir, tmp_path):
     assert result.exit_code == 0, result.output
     committed = ROOT / "reports"
     for table in ("params", "errors", "history", "segmentation", "generation", "forecasting", "autoencoding",
-                  "label_efficiency"):
+                  "label_efficiency", "text"):
         for suffix in ("csv", "md"):
             assert filecmp.cmp(out / f"{table}.{suffix}", committed / f"{table}.{suffix}", shallow=False), (
                 f"reports/{table}.{suffix} is stale: run `toolkit report all -o reports --force`"

@@ -205,3 +205,19 @@ def test_serve_warns_off_loopback_and_refuses_a_busy_port(data_dir):
                               cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 1 and done.stderr.startswith("Error: cannot listen on 127.0.0.1:")
     assert "Traceback" not in done.stderr
+
+
+def test_the_text_page_streams_a_language_models_writing(client):
+    models = client.get("/api/text/models").json()
+    assert "gpt.dom_casmurro" in {m["weights"] for m in models}
+    request = {"weights": "gpt.dom_casmurro", "prompt": "Capitú", "n": 60, "temperature": 0.8, "seed": 0}
+    with client.stream("POST", "/api/text/generate", json=request) as response:
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+        text = "".join(response.iter_text())
+    from toolkit import hub, tasks
+
+    expected = tasks.task_for("gpt.dom_casmurro").generate(hub.load_pretrained("gpt.dom_casmurro"), "Capitú", 60,
+                                                          temperature=0.8, seed=0)  # fmt: skip
+    assert text == expected  # the same seeded draw as `toolkit generate`
+    refused = client.post("/api/text/generate", json={**request, "prompt": "caf\u2603"})
+    assert refused.status_code == 400 and "U+2603" in refused.json()["error"]

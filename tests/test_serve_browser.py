@@ -184,6 +184,14 @@ def test_every_other_page_answers(page, shots):
     assert page.locator("#scores tr").count() >= 3  # the model and its baselines
     page.screenshot(path=shots / "forecasting.png")
 
+    page.goto("/text")
+    page.wait_for_selector("#model option", state="attached")
+    page.fill("#n", "120")
+    page.click("#write")
+    page.wait_for_selector("#out[data-done='yes']", timeout=120_000)
+    assert len(page.locator("#out").inner_text()) >= 120  # the prompt and the streamed characters
+    page.screenshot(path=shots / "text.png")
+
     page.goto("/history")
     page.wait_for_selector("#history table", timeout=180_000)
     page.wait_for_function("() => [...document.querySelectorAll('#figures img')].every(i => i.complete && i.naturalWidth > 0)")
@@ -191,6 +199,6 @@ def test_every_other_page_answers(page, shots):
     page.wait_for_selector("#params table", timeout=300_000)  # every model built once to be measured
     assert page.locator("#params tr").count() > 40  # every registered model
     page.screenshot(path=shots / "history.png")
-    for name in ("digits", "photos", "segmentation", "generation", "forecasting", "history"):
+    for name in ("digits", "photos", "segmentation", "generation", "forecasting", "text", "history"):
         if (shots / f"{name}.png").exists():
             assert (shots / f"{name}.png").read_bytes()[:4] == b"\x89PNG"

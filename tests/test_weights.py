@@ -226,3 +226,15 @@ def test_the_label_efficiency_table_has_every_row():
     assert set(frame["weights"]) <= set(CATALOG)
     error = dict(zip(zip(frame["labels"].astype(int), kinds), frame["test error"]))
     assert error[10, "probe"] < error[10, "scratch"] and error[10, "fine-tuned"] < error[10, "scratch"]
+
+
+def test_the_shipped_language_models_beat_the_trigram_and_the_gpt_beats_the_lstm():
+    """Issue 44's targets for Dom Casmurro: both models below the trigram baseline on the
+    validation text (the last 10 %), the GPT below the LSTM of about its size."""
+    gpt, lstm = CATALOG["gpt.dom_casmurro"], CATALOG["char_lstm.dom_casmurro"]
+    for item in (gpt, lstm):
+        (split, m), *_ = item["metrics"].items()
+        assert split == "dom_casmurro/validation"
+        assert m["nats_per_char"] < m["baselines"]["trigram"]["nats_per_char"]
+    assert gpt["metrics"]["dom_casmurro/validation"]["error"] < lstm["metrics"]["dom_casmurro/validation"]["error"]
+    assert 0.8 < gpt["params"] / lstm["params"] < 1.25  # about the same size
