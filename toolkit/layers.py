@@ -296,6 +296,13 @@ def kl_divergence(mean, log_var):
 
 
 @keras.saving.register_keras_serializable(package="toolkit")
+def gelu(x):
+    """GELU (Hendrycks & Gimpel 2016), exactly: x * Phi(x) = x/2 (1 + erf(x / sqrt 2)); written
+    with erf so that ONNX, which has no erfc, can run it."""
+    return 0.5 * x * (1.0 + ops.erf(x * 0.7071067811865476))
+
+
+@keras.saving.register_keras_serializable(package="toolkit")
 class TiedEmbedding(keras.layers.Layer):
     """A token embedding whose matrix also makes the output logits (weight tying; Press & Wolf
     2017, as in GPT): `layer(tokens)` embeds, `layer(vectors, reverse=True)` scores every token

@@ -75,7 +75,7 @@ def gpt(*, weights=None, input_shape=None, vocab_size=65, block_size=64, n_layer
     Departs from GPT: learned positions and weight tying as in GPT-2; the output layer keeps a
     bias; attention comes from Keras's `MultiHeadAttention` with its causal mask.
     """
-    from toolkit.layers import PositionEmbedding, TiedEmbedding
+    from toolkit.layers import PositionEmbedding, TiedEmbedding, gelu
 
     if n_embd % n_head:
         raise ValueError(f"{name}: n_embd must be a multiple of n_head. Received: n_embd={n_embd}, n_head={n_head}")
@@ -90,7 +90,7 @@ def gpt(*, weights=None, input_shape=None, vocab_size=65, block_size=64, n_layer
         )
         x = keras.layers.Add(name=f"block{i}_add1")([x, h])
         h = keras.layers.LayerNormalization(epsilon=1e-5, name=f"block{i}_norm2")(x)
-        h = keras.layers.Dense(4 * n_embd, activation="gelu", name=f"block{i}_mlp1")(h)
+        h = keras.layers.Dense(4 * n_embd, activation=gelu, name=f"block{i}_mlp1")(h)
         h = keras.layers.Dense(n_embd, name=f"block{i}_mlp2")(h)
         h = keras.layers.Dropout(dropout, name=f"block{i}_dropout")(h)
         x = keras.layers.Add(name=f"block{i}_add2")([x, h])
