@@ -92,8 +92,7 @@ def browser_times(address, strokes):
             for x, y in points[1:]:
                 page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
             page.mouse.up()
-            page.wait_for_function("() => window.lastTimings")
-            page.wait_for_timeout(200)  # the answer to the stroke's end
+            page.wait_for_function("() => window.lastTimings && window.digitsIdle()")  # the stroke's end answered
             if k:  # the first stroke warms the page up
                 rows.append(page.evaluate("window.lastTimings"))
         browser.close()

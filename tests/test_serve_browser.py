@@ -77,11 +77,12 @@ def stroke(page, points):
 
 def label_after(page, strokes, weights=None):
     page.click("#clear")
+    page.evaluate("window.lastTimings = null")
     for points in strokes:
         stroke(page, points)
-    page.wait_for_function("() => window.lastTimings && !document.querySelector('#error').classList.contains('shown')")
-    page.wait_for_timeout(300)  # the answer of the stroke's end, after any sent during it
-    page.wait_for_function("() => window.lastTimings")
+    # the answer to the stroke's end, after any sent during it
+    page.wait_for_function("() => window.lastTimings && window.digitsIdle()", timeout=120_000)
+    assert not page.locator("#error").is_visible()
     selector = f".answer[data-weights='{weights}'] .label" if weights else ".answer .label"
     return page.locator(selector).first.inner_text()
 

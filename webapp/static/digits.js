@@ -7,6 +7,7 @@ const strokes = [];          // each stroke: a list of [x, y]; undo drops the la
 let background = null;       // an uploaded or clicked image, drawn under the strokes
 let drawing = false, inFlight = false, pending = false;
 window.lastTimings = null;   // {server_ms, roundtrip_ms, render_ms} of the last answer (benchmarks read it)
+window.digitsIdle = () => !drawing && !inFlight && !pending;  // every stroke answered (tests wait for it)
 
 function redraw() {
   ink.fillStyle = "#000"; ink.fillRect(0, 0, pad.width, pad.height);

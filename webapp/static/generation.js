@@ -12,7 +12,10 @@ function request() {
   };
 }
 
+let drawing = 0;  // the latest draw; an older one's late answers are dropped
+
 async function draw() {
+  const mine = ++drawing;
   const m = models[document.getElementById("model").value];
   document.getElementById("digit-box").hidden = !m.conditional;
   document.getElementById("code-box").hidden = !m.codes;
@@ -23,11 +26,13 @@ async function draw() {
   }
   const r = request();
   const grid = await postJSON("/api/generation/sample", { ...r, n: 64 });
+  if (mine !== drawing) return;
   document.getElementById("grid").src = grid.grid;
   document.getElementById("walk").hidden = !m.interpolates;
   if (m.interpolates) {
     document.getElementById("a").textContent = r.seed; document.getElementById("b").textContent = r.seed + 1;
     const walk = await postJSON("/api/generation/interpolate", { weights: r.weights, seeds: [r.seed, r.seed + 1], steps: 11, digit: r.digit, code: r.code });
+    if (mine !== drawing) return;
     frames = walk.frames;
     document.getElementById("slider").max = frames.length - 1;
     document.getElementById("walk").dataset.shown = `${r.weights} ${r.digit ?? ""} ${r.code ?? ""}`;
