@@ -159,10 +159,10 @@ def test_photos_segmentation_generation_forecasting_and_history_answer(client):
 
 
 def _serve(*args):
-    """`toolkit serve` in its own process; (process, address from its first line)."""
+    """`toolkit serve` in its own process; (process, the lines it printed up to its address)."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     process = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", *args], cwd=ROOT, env=env,
-                               stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)  # fmt: skip
     lines = []
     while True:
         line = process.stderr.readline()
@@ -172,17 +172,25 @@ def _serve(*args):
     return process, lines
 
 
+def serving(*args):
+    """`toolkit serve` started and answering: (process, its address)."""
+    process, lines = _serve(*args)
+    assert "serving the toolkit at" in lines[-1], "".join(lines)
+    address = lines[-1].split(" at ")[1].split()[0]
+    for _ in range(100):
+        try:
+            httpx.get(f"{address}/api/pages", timeout=5)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return process, address
+
+
 def test_serve_binds_to_loopback_and_answers(data_dir):
-    process, lines = _serve("--port", "0")
+    process, address = serving("--port", "0")
     try:
-        address = lines[-1].split(" at ")[1].split()[0]
         assert address.startswith("http://127.0.0.1:")
-        for _ in range(100):
-            try:
-                response = httpx.get(f"{address}/api/pages", timeout=5)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        response = httpx.get(f"{address}/api/pages", timeout=5)
         assert response.status_code == 200 and response.json()[0]["path"] == "digits"
         answer = httpx.post(f"{address}/api/digits/predict", files={"file": ("one.png", drawing(ONE), "image/png")}, timeout=60)
         assert answer.json()["label"] == "1"

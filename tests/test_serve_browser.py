@@ -5,14 +5,11 @@ each page's screenshot written to the test's folder (TOOLKIT_SCREENSHOTS to keep
 import os
 import pathlib
 import shutil
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
 
 from tests.conftest import ROOT
+from tests.test_serve import serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -20,20 +17,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 @pytest.fixture(scope="module")
 def server(data_dir):
     """A served app on a free port: its address."""
-    process = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", "0"], cwd=ROOT,
-                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                               env=dict(os.environ, PYTHONUNBUFFERED="1"))  # fmt: skip
-    line = ""
-    while "serving the toolkit at" not in line:
-        line = process.stderr.readline()
-        assert line, "toolkit serve stopped before serving"
-    address = line.split(" at ")[1].split()[0]
-    for _ in range(100):
-        try:
-            httpx.get(address, timeout=5)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
+    process, address = serving("--port", "0")
     yield address
     process.terminate()
     process.wait(timeout=30)

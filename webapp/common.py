@@ -59,9 +59,38 @@ def cached(key, load):
     return _models[key]
 
 
+def task_of(weights_id):
+    """The task of `weights_id` with its settings, once per process."""
+    from toolkit import tasks
+
+    return cached(("task", weights_id), lambda: tasks.task_for(weights_id))
+
+
+def keras_model(weights_id):
+    """The Keras model of `weights_id`, loaded once per process."""
+    from toolkit import hub
+
+    return cached(("keras", weights_id), lambda: hub.load_pretrained(weights_id))
+
+
+def fast_model(weights_id):
+    """The model of `weights_id` on the fastest runtime there is (ONNX where it can be had), once."""
+    from toolkit import runtime
+
+    return cached(("runtime", weights_id), lambda: runtime.load_model(weights_id, "auto"))
+
+
 def keras_lock(key):
     """One lock per model: Keras calls on one model run one at a time."""
     return cached(("lock", key), threading.Lock)
+
+
+def check_size(data, filename):
+    """An ApiError for an empty upload or one over MAX_UPLOAD bytes."""
+    if not data:
+        raise ApiError(f"{filename}: empty file")
+    if len(data) > MAX_UPLOAD:
+        raise ApiError(f"{filename}: {len(data):,} bytes is too large (limit {MAX_UPLOAD:,})", 413)
 
 
 def read_upload(data, filename, task):
@@ -69,10 +98,7 @@ def read_upload(data, filename, task):
     name the upload, not the temporary file."""
     from toolkit.data.images import ImageError
 
-    if not data:
-        raise ApiError(f"{filename}: empty file")
-    if len(data) > MAX_UPLOAD:
-        raise ApiError(f"{filename}: {len(data):,} bytes is too large (limit {MAX_UPLOAD:,})", 413)
+    check_size(data, filename)
     suffix = pathlib.Path(filename or "upload").suffix.lower()[:8]
     with tempfile.TemporaryDirectory(prefix="toolkit-serve-") as folder:
         path = pathlib.Path(folder) / f"upload{suffix}"

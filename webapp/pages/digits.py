@@ -6,7 +6,18 @@ import time
 import numpy as np
 from fastapi import APIRouter, File, Form, UploadFile
 
-from webapp.common import MAX_READ, ApiError, cached, check_weights, keras_lock, png, quantized, read_upload, shipped
+from webapp.common import (
+    MAX_READ,
+    ApiError,
+    cached,
+    check_weights,
+    keras_lock,
+    keras_model,
+    png,
+    quantized,
+    read_upload,
+    shipped,
+)
 
 PAGE = {"path": "digits", "title": "Digits, live", "summary": "draw a digit and watch every layer answer"}
 DEFAULT = "digits.best"  # the default of `toolkit predict`
@@ -19,16 +30,10 @@ def _task():
     return cached("digits-task", DigitsTask)
 
 
-def _model(weights_id):
-    from toolkit import hub
-
-    return cached(("keras", weights_id), lambda: hub.load_pretrained(weights_id))
-
-
 def _viewer(weights_id):
     from toolkit.analysis import layer_viewer
 
-    return cached(("viewer", weights_id), lambda: layer_viewer(_model(weights_id)))
+    return cached(("viewer", weights_id), lambda: layer_viewer(keras_model(weights_id)))
 
 
 @router.get("/models")
@@ -61,7 +66,7 @@ def _filters(model):
 def answer(weights_id, digit):
     """Probabilities, the input the network sees and every layer's output for one 28x28 digit."""
     start = time.perf_counter()
-    task, model = _task(), _model(weights_id)
+    task, model = _task(), keras_model(weights_id)
     viewer, names = _viewer(weights_id)
     x = task.adapt_array(digit[None].astype("float32"), model.input_shape[1:])
     with keras_lock(weights_id):
@@ -106,7 +111,7 @@ def mistakes(weights: str = DEFAULT, limit: int = 60):
     check_weights(weights, "digits")
     if not 1 <= limit <= 500:
         raise ApiError(f"limit must be between 1 and 500. Received: limit={limit}")
-    result = cached(("evaluation", weights), lambda: _task().evaluate(_model(weights)))
+    result = cached(("evaluation", weights), lambda: _task().evaluate(keras_model(weights)))
     predicted = result["probabilities"].argmax(1)
     wrong = np.flatnonzero(predicted != result["labels_array"])
     return {"weights": weights, "mistakes": int(len(wrong)), "images": result["images"], "error": result["error"],

@@ -9,7 +9,7 @@ import tempfile
 import numpy as np
 from fastapi import APIRouter, File, Form, UploadFile
 
-from webapp.common import MAX_READ, MAX_UPLOAD, ApiError, cached, check_weights, shipped
+from webapp.common import MAX_READ, ApiError, check_size, check_weights, fast_model, shipped, task_of
 
 PAGE = {"path": "forecasting", "title": "Forecasting", "summary": "RNN, LSTM and GRU forecasts with intervals"}
 router = APIRouter(prefix="/api/forecasting", tags=["forecasting"])
@@ -48,12 +48,6 @@ def _chart(task, model, horizon, held_out=True):
     return chart
 
 
-def _model(weights_id):
-    from toolkit import runtime
-
-    return cached(("runtime", weights_id), lambda: runtime.load_model(weights_id, "auto"))
-
-
 def _check_horizon(horizon):
     if not 1 <= horizon <= 1000:
         raise ApiError(f"horizon must be between 1 and 1000. Received: horizon={horizon}")
@@ -62,12 +56,10 @@ def _check_horizon(horizon):
 @router.get("/series")
 def series(weights: str, horizon: int = 12):
     """The chart of `weights` on the series it was trained on."""
-    from toolkit import tasks
-
     check_weights(weights, "forecasting")
     _check_horizon(horizon)
-    task = cached(("task", weights), lambda: tasks.task_for(weights))
-    return {"weights": weights, **_chart(task, _model(weights), horizon)}
+    task = task_of(weights)
+    return {"weights": weights, **_chart(task, fast_model(weights), horizon)}
 
 
 @router.post("/upload")
@@ -80,10 +72,7 @@ async def upload(file: UploadFile = File(...), weights: str = Form(...), horizon
     check_weights(weights, "forecasting")
     _check_horizon(horizon)
     data = await file.read(MAX_READ)
-    if not data:
-        raise ApiError(f"{file.filename}: empty file")
-    if len(data) > MAX_UPLOAD:
-        raise ApiError(f"{file.filename}: {len(data):,} bytes is too large (limit {MAX_UPLOAD:,})", 413)
+    check_size(data, file.filename)
     item = catalog.entry(weights)
     with tempfile.TemporaryDirectory(prefix="toolkit-serve-") as folder:
         path = pathlib.Path(folder) / "series.csv"
@@ -93,7 +82,7 @@ async def upload(file: UploadFile = File(...), weights: str = Form(...), horizon
             settings = dict(item["task_settings"], data=os.fspath(path))
             for key in ("target", "time_col"):
                 settings[key] = settings[key] if settings[key] in columns else None
-            chart = _chart(get_task("forecasting", **settings), _model(weights), horizon, held_out=False)
+            chart = _chart(get_task("forecasting", **settings), fast_model(weights), horizon, held_out=False)
         except (ValueError, OSError, KeyError, UnicodeDecodeError) as error:
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             message = message.replace(str(path), file.filename)

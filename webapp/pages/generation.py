@@ -8,7 +8,7 @@ import numpy as np
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from webapp.common import ApiError, cached, check_weights, png, shipped
+from webapp.common import ApiError, check_weights, fast_model, keras_model, png, shipped, task_of
 
 PAGE = {"path": "generation", "title": "Generation", "summary": "digits drawn by the GANs and the VAE"}
 TASKS = ("generation", "autoencoding")
@@ -48,15 +48,13 @@ class InterpolateRequest(BaseModel):
 
 def _generator(weights_id):
     """(task, the network that draws) of generator weights; a VAE's is its decoder."""
-    from toolkit import hub, runtime, tasks
-
     check_weights(weights_id, TASKS)
     if weights_id not in _generators():
         raise ApiError(f"{weights_id} redraws digits but cannot draw new ones; choose a GAN or a VAE", 404)
-    task = cached(("task", weights_id), lambda: tasks.task_for(weights_id))
+    task = task_of(weights_id)
     if task.name == "autoencoding":
-        return task, cached(("sampler", weights_id), lambda: task.sampler(hub.load_pretrained(weights_id)))
-    return task, cached(("sampler", weights_id), lambda: runtime.load_model(weights_id, "auto").sampler)
+        return task, task.sampler(keras_model(weights_id))
+    return task, fast_model(weights_id).sampler
 
 
 def _check_options(task, request, weights_id):

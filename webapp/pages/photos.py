@@ -6,7 +6,7 @@ import time
 import numpy as np
 from fastapi import APIRouter, File, Form, UploadFile
 
-from webapp.common import MAX_READ, cached, check_weights, png, read_upload, shipped
+from webapp.common import MAX_READ, check_weights, fast_model, png, read_upload, shipped, task_of
 
 PAGE = {"path": "photos", "title": "Photos", "summary": "the CIFAR-10 and ImageNet classifiers on your photos"}
 TASKS = ("folder", "imagenet")
@@ -26,12 +26,9 @@ def models():
 @router.post("/predict")
 async def predict(file: UploadFile = File(...), weights: str = Form(...)):
     """The five likeliest classes of a photo and the crop the network saw."""
-    from toolkit import runtime, tasks
-
     check_weights(weights, TASKS)
     start = time.perf_counter()
-    task = cached(("task", weights), lambda: tasks.task_for(weights))
-    model = cached(("runtime", weights), lambda: runtime.load_model(weights, "auto"))
+    task, model = task_of(weights), fast_model(weights)
     image = read_upload(await file.read(MAX_READ), file.filename, task)
     (top,) = task.predict(model, [image], top=5)
     crop = np.clip(np.asarray(image), 0, 255).astype("uint8")

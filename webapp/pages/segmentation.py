@@ -6,7 +6,7 @@ import time
 import numpy as np
 from fastapi import APIRouter, File, Form, UploadFile
 
-from webapp.common import MAX_READ, ApiError, cached, check_weights, png, read_upload, shipped
+from webapp.common import MAX_READ, ApiError, check_weights, keras_model, png, read_upload, shipped, task_of
 
 PAGE = {"path": "segmentation", "title": "Segmentation", "summary": "U-Net masks of micrographs, any size"}
 router = APIRouter(prefix="/api/segmentation", tags=["segmentation"])
@@ -49,14 +49,11 @@ async def predict(file: UploadFile = File(...), weights: str = Form(...), thresh
     fraction and number of connected objects."""
     from scipy import ndimage
 
-    from toolkit import hub, tasks
-
     check_weights(weights, "segmentation")
     if not 0 <= threshold <= 1:
         raise ApiError(f"threshold must be between 0 and 1. Received: threshold={threshold}")
     start = time.perf_counter()
-    task = cached(("task", weights), lambda: tasks.task_for(weights))
-    model = cached(("keras", weights), lambda: hub.load_pretrained(weights))
+    task, model = task_of(weights), keras_model(weights)
     image = read_upload(await file.read(MAX_READ), file.filename, task)
     (probability,) = task.predict(model, [image])
     mask = probability >= threshold

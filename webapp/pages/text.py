@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from webapp.common import cached, check_weights, keras_lock, shipped
+from webapp.common import check_weights, keras_lock, keras_model, shipped, task_of
 
 PAGE = {"path": "text", "title": "Text", "summary": "the char-RNN and the GPT write, character by character"}
 router = APIRouter(prefix="/api/text", tags=["text"])
@@ -36,11 +36,8 @@ class GenerateRequest(BaseModel):
 def generate(request: GenerateRequest):
     """The prompt's continuation as plain text, streamed character by character; a prompt with
     a character outside the model's vocabulary is refused (400) before anything is written."""
-    from toolkit import hub, tasks
-
     check_weights(request.weights, "text")
-    task = cached(("task", request.weights), lambda: tasks.task_for(request.weights))
-    model = cached(("keras", request.weights), lambda: hub.load_pretrained(request.weights))
+    task, model = task_of(request.weights), keras_model(request.weights)
 
     characters = task.characters(model, request.prompt, request.n, request.temperature, request.top_k, request.seed)
 
