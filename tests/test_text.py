@@ -115,3 +115,80 @@ def test_generate_is_seeded_and_refuses_unknown_characters(short_run):
     assert "Traceback" not in bad.output
     wrong = CliRunner().invoke(cli, ["generate", "--weights", "digits.best"])
     assert wrong.exit_code == 1 and "not a language model" in wrong.output
+
+
+def _random_weights(model, seed=0):
+    """Perturb every weight (biases and norms too), so that a wrong formula cannot agree by chance."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([w + rng.normal(0, 0.2, w.shape).astype("float32") for w in model.get_weights()])
+    return model
+
+
+@pytest.mark.parametrize("name", ["char_rnn", "char_lstm", "char_gru", "gpt"])
+def test_the_step_decoder_gives_the_full_windows_logits(name):
+    from toolkit.models.language import decoder
+
+    model = _random_weights(toolkit.build_model(name, vocab_size=11, **({"block_size": 16} if name == "gpt" else {"units": 24})))
+    tokens = np.random.default_rng(1).integers(0, 11, 16)
+    full = np.asarray(model(tokens[None].astype("int32")))[0]
+    steps = decoder(model, 16)
+    stepped = [steps.prime(tokens[:5])] + [steps.step(int(t)) for t in tokens[5:]]
+    np.testing.assert_allclose(np.array(stepped), full[4:], atol=1e-4)
+
+
+def test_a_full_gpt_window_restarts_its_cache_from_its_last_three_quarters():
+    from toolkit.models.language import decoder
+
+    model = _random_weights(toolkit.build_model("gpt", vocab_size=11, block_size=8, n_embd=16, n_head=2, n_layer=1))
+    tokens = [int(t) for t in np.random.default_rng(2).integers(0, 11, 9)]
+    steps = decoder(model, 8)
+    steps.prime(tokens[:8])
+    after = steps.step(tokens[8])  # a ninth character: the model reads the last six
+    np.testing.assert_allclose(after, np.asarray(model(np.array([tokens[3:]], "int32")))[0, -1], atol=1e-4)
+
+
+def test_attention_maps_are_causal_and_each_row_sums_to_one():
+    from toolkit.models.language import attention_maps
+
+    model = _random_weights(toolkit.build_model("gpt", vocab_size=11, block_size=16, n_layer=2, n_head=4, n_embd=32))
+    maps = attention_maps(model, list(range(10)))
+    assert maps.shape == (2, 4, 10, 10)
+    np.testing.assert_allclose(maps.sum(-1), 1, atol=1e-5)
+    assert np.all(np.triu(maps, k=1) == 0) and np.all(np.diagonal(maps, axis1=-2, axis2=-1) > 0)
+    with pytest.raises(ValueError, match="has no attention"):
+        attention_maps(toolkit.build_model("char_gru", vocab_size=11), [1, 2])
+
+
+def test_the_gradient_fades_in_the_recurrent_net_and_context_lowers_the_loss(short_run):
+    from toolkit import tasks
+
+    task, model = tasks.task_for(str(short_run)), toolkit.load_pretrained(str(short_run))
+    reach = task.gradient_reach(model, windows=8)
+    assert reach.shape == (32,) and np.all(reach > 0)
+    assert reach[-1] < reach[0] / 10  # a GRU's gradient 32 characters back is a small part of the last one's
+    by_context = task.loss_by_context(model, lengths=(2, 8, 32), stride=4)
+    assert list(by_context) == [2, 8, 32] and by_context[32] < by_context[2]  # a repeated verse: more context, surer
+    with pytest.raises(ValueError, match="reads at most 32 characters"):
+        task.loss_by_context(model, lengths=(64,))
+
+
+def test_generate_draws_the_attention_of_a_gpt(tmp_path):
+    folder = tmp_path / "gpt"
+    (tmp_path / "verse.txt").write_text(VERSE * 20)
+    args = ["fit", "--task", "text", "--model", "gpt", "--data", str(tmp_path / "verse.txt"), "--seq-len", "32", "--epochs", "1",
+            "--batch-size", "8", "--arg", "n_layer=1", "--arg", "n_embd=32", "--out", str(folder)]  # fmt: skip
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    picture = tmp_path / "attention.png"
+    drawn = CliRunner().invoke(cli, ["generate", "--weights", str(folder), "--prompt", "Uma", "-n", "40", "--attention", str(picture)])
+    assert drawn.exit_code == 0, drawn.output
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = CliRunner().invoke(cli, ["generate", "--weights", str(folder), "-n", "5", "--attention", str(picture)])
+    assert again.exit_code == 1 and "--force" in again.output
+    wrong = CliRunner().invoke(cli, ["generate", "--weights", str(folder), "-n", "5", "--attention", str(tmp_path / "a.txt")])
+    assert wrong.exit_code == 2 and "not a PNG file name" in wrong.output
+
+
+def test_attention_is_refused_for_a_recurrent_model(short_run, tmp_path):
+    result = CliRunner().invoke(cli, ["generate", "--weights", str(short_run), "-n", "5", "--attention", str(tmp_path / "a.png")])
+    assert result.exit_code == 1 and "--attention is for a GPT" in result.output
+    assert not (tmp_path / "a.png").exists()

@@ -215,3 +215,42 @@ def latent_space(codes, labels, path):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def attention_heads(weights, text, path):
+    """Heat maps of one layer's attention, a panel per head: row i is where the character after
+    text[i] is predicted from, column j how much text[j] weighs in it (each row sums to 1)."""
+    heads = len(weights)
+    labels = [{"\n": "⏎", " ": "␣"}.get(c, c) for c in text]
+    columns = min(heads, 2)
+    rows = -(-heads // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(7 * columns, 7 * rows), squeeze=False)
+    for ax in axes.flat[heads:]:
+        ax.axis("off")
+    for head, ax in enumerate(axes.flat[:heads]):
+        ax.imshow(weights[head], cmap="viridis", vmin=0, vmax=1)
+        ax.set_title(f"head {head + 1}")
+        ticks = range(0, len(text), max(1, len(text) // 64))
+        ax.set_xticks(ticks, [labels[i] for i in ticks], fontsize=5)
+        ax.set_yticks(ticks, [labels[i] for i in ticks], fontsize=5)
+        ax.set_xlabel("attended character")
+        ax.set_ylabel("reading character")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def gradient_reach(reach, path):
+    """How far back the gradient reaches: for each model, the norm of the gradient of the loss
+    with respect to the input k characters back (log scale), as `TextTask.gradient_reach` gives it."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, norms in reach.items():
+        ax.plot(np.arange(1, len(norms) + 1), norms, label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("characters back from the predicted one")
+    ax.set_ylabel("gradient norm at the input")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

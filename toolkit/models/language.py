@@ -10,6 +10,8 @@ References:
     Radford et al., "Improving language understanding by generative pre-training", 2018 (GPT).
 """
 
+import numpy as np
+
 from toolkit._lazy import keras
 from toolkit.models._common import finish
 from toolkit.registry import register
@@ -97,3 +99,128 @@ def gpt(*, weights=None, input_shape=None, vocab_size=65, block_size=64, n_layer
     x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
     logits = tokens(x, reverse=True)
     return finish(inputs, logits, name=name, weights=weights)
+
+
+# -- generation, one character at a time --------------------------------------------------------
+
+
+def decoder(model, window):
+    """A `Decoder` for `model` (a GPT if it has a `token_embedding`, else a char-RNN), which
+    sees at most `window` characters."""
+    layers = {layer.name for layer in model.layers}
+    return GPTDecoder(model, window) if "token_embedding" in layers else RecurrentDecoder(model)
+
+
+class Decoder:
+    """Next-character logits without recomputing the text before: `prime(tokens)` reads a
+    prompt and returns the logits after it; each `step(token)` reads one more."""
+
+    def prime(self, tokens):
+        raise NotImplementedError
+
+    def step(self, token):
+        raise NotImplementedError
+
+
+class RecurrentDecoder(Decoder):
+    """Carries each recurrent layer's state from character to character (as Karpathy's char-RNN
+    samples), so a step costs one cell update per layer however long the text."""
+
+    def __init__(self, model):
+        from keras import layers
+
+        self.embedding = model.get_layer("embedding")
+        self.cells = [layer.cell for layer in model.layers if isinstance(layer, layers.RNN)]
+        self.logits = model.get_layer("logits")
+
+    def prime(self, tokens):
+        self.states = [[np.zeros((1, size), "float32") for size in np.atleast_1d(cell.state_size)] for cell in self.cells]
+        for token in tokens:
+            logits = self.step(token)
+        return logits
+
+    def step(self, token):
+        x = self.embedding(np.array([token], "int32"))
+        for i, cell in enumerate(self.cells):
+            x, states = cell(x, self.states[i], training=False)
+            self.states[i] = list(states) if isinstance(states, (list, tuple)) else [states]
+        return np.asarray(self.logits(x))[0].astype("float64")
+
+
+class GPTDecoder(Decoder):
+    """The GPT's forward pass in NumPy with a key-value cache: each layer keeps the keys and
+    values of the characters read so far, so a step computes only the new character's. Positions
+    are absolute within the window, so when it is full the cache restarts from its last three
+    quarters (the model then sees between 3/4 and all of `window` characters)."""
+
+    def __init__(self, model, window):
+        def weights(layer):
+            return [np.asarray(w, "float32") for w in model.get_layer(layer).get_weights()]
+
+        self.embeddings, self.bias = weights("token_embedding")
+        (self.positions,) = weights("position_embedding")
+        self.window = min(window, len(self.positions))
+        self.blocks, names = [], {layer.name for layer in model.layers}
+        while f"block{len(self.blocks) + 1}_norm1" in names:
+            i = len(self.blocks) + 1
+            attention = model.get_layer(f"block{i}_attention")
+            projections = [[np.asarray(w, "float32") for w in dense.get_weights()] for dense in
+                           (attention._query_dense, attention._key_dense, attention._value_dense, attention._output_dense)]  # fmt: skip
+            self.blocks.append({"norm1": weights(f"block{i}_norm1"), "norm2": weights(f"block{i}_norm2"),
+                                "attention": projections, "mlp1": weights(f"block{i}_mlp1"), "mlp2": weights(f"block{i}_mlp2")})  # fmt: skip
+        self.final_norm = weights("final_norm")
+
+    @staticmethod
+    def _norm(x, gamma_beta):
+        gamma, beta = gamma_beta
+        return (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-5) * gamma + beta
+
+    def forward(self, tokens, cache=None):
+        """Logits after each of `tokens`, read after the `cache`'s characters, and every
+        layer's attention weights (n_layer, n_head, new, all); the cache is extended in place."""
+        from scipy.special import erf, softmax
+
+        cache = [] if cache is None else cache
+        start = cache[0][0].shape[1] if cache else 0
+        x = self.embeddings[tokens] + self.positions[start : start + len(tokens)]
+        maps = []
+        for i, block in enumerate(self.blocks):
+            (wq, bq), (wk, bk), (wv, bv), (wo, bo) = block["attention"]
+            h = self._norm(x, block["norm1"])
+            q, k, v = (np.einsum("td,dhk->htk", h, w) + b[:, None] for w, b in ((wq, bq), (wk, bk), (wv, bv)))
+            if len(cache) <= i:
+                cache.append((k, v))
+            else:
+                cache[i] = (np.concatenate([cache[i][0], k], 1), np.concatenate([cache[i][1], v], 1))
+            keys, values = cache[i]
+            scores = q @ keys.transpose(0, 2, 1) / np.sqrt(q.shape[-1])
+            future = np.arange(keys.shape[1])[None, :] > start + np.arange(len(tokens))[:, None]
+            weights = softmax(np.where(future, -np.inf, scores), axis=-1)
+            maps.append(weights)
+            x = x + np.einsum("htk,hkd->td", weights @ values, wo) + bo
+            h = self._norm(x, block["norm2"])
+            (w1, b1), (w2, b2) = block["mlp1"], block["mlp2"]
+            h = h @ w1 + b1
+            x = x + (0.5 * h * (1 + erf(h / np.sqrt(2)))) @ w2 + b2
+        logits = self._norm(x, self.final_norm) @ self.embeddings.T + self.bias
+        return logits.astype("float64"), np.stack(maps)
+
+    def prime(self, tokens):
+        self.tokens = list(tokens)[-self.window :]
+        self.cache = []
+        return self.forward(np.array(self.tokens), self.cache)[0][-1]
+
+    def step(self, token):
+        self.tokens.append(token)
+        if len(self.tokens) > self.window:
+            return self.prime(self.tokens[-(3 * self.window // 4) :])
+        return self.forward(np.array([token]), self.cache)[0][-1]
+
+
+def attention_maps(model, tokens):
+    """The attention weights of every layer and head of a GPT over `tokens` (at most its block):
+    an array (n_layer, n_head, len, len) whose row i sums to 1 over the characters 0..i."""
+    if "token_embedding" not in {layer.name for layer in model.layers}:
+        raise ValueError(f"{model.name} has no attention: attention maps are drawn for a GPT")
+    gpt_decoder = GPTDecoder(model, len(tokens))
+    return gpt_decoder.forward(np.array(tokens[-gpt_decoder.window :]))[1]

@@ -15,6 +15,7 @@ from toolkit.reports.tables import (
     label_efficiency_report,
     params_report,
     segmentation_report,
+    sequence_measures,
     text_report,
     write_table,
 )
@@ -34,7 +35,8 @@ TABLES = {
 
 
 FIXED_FIGURES = ("error_vs_parameters.png", "error_vs_year.png", "plain_vs_residual.png", "activations.png",
-                 "label_efficiency.png")
+                 "label_efficiency.png", "gradient_reach.png")
+MEASURED_TABLES = ("context_length",)  # computed by running shipped models on data
 
 
 def all_files(out_dir):
@@ -42,7 +44,7 @@ def all_files(out_dir):
     import pathlib
 
     out = pathlib.Path(out_dir)
-    tables = [out / f"{name}.{suffix}" for name in TABLES for suffix in ("csv", "md")]
+    tables = [out / f"{name}.{suffix}" for name in (*TABLES, *MEASURED_TABLES) for suffix in ("csv", "md")]
     figures = [out / "figures" / name for name in (*FIXED_FIGURES, *task_figures(None))]
     return [*tables, *figures, out / "README.md"]
 
@@ -57,9 +59,10 @@ def write_all(out_dir, data_dir=None, replace=False):
 
     out = pathlib.Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    frames, paths = {}, []
-    for name, build in TABLES.items():
-        frames[name] = build()
+    paths = []
+    frames = {name: build() for name, build in TABLES.items()}
+    frames["context_length"], reach = sequence_measures(data_dir)
+    for name in (*TABLES, *MEASURED_TABLES):
         for suffix in ("csv", "md"):
             with written(out / f"{name}.{suffix}", replace=replace) as temporary:
                 write_table(frames[name], temporary)
@@ -71,12 +74,13 @@ def write_all(out_dir, data_dir=None, replace=False):
         lambda p: plots.plain_vs_residual(curves, p),
         plots.activation_functions,
         lambda p: plots.label_efficiency(frames["label_efficiency"], p),
+        lambda p: plots.gradient_reach(reach, p),
     )))  # fmt: skip
     figures |= task_figures(data_dir)
     for filename, draw in figures.items():
         with written(out / "figures" / filename, replace=replace) as temporary:
             draw(temporary)
         paths.append(out / "figures" / filename)
-    write_text(out / "README.md", reports_readme(frames, curves, sorted(figures)), replace=replace)
+    write_text(out / "README.md", reports_readme(frames, curves, sorted(figures), reach), replace=replace)
     paths.append(out / "README.md")
     return paths

@@ -1,6 +1,6 @@
 """The reports' figures of shipped weights: the plain and residual curves, a sample grid per
-generator or VAE, a forecast per forecaster, an overlay per segmenter, and each autoencoder's
-reconstructions (and its latent space, when its code has two numbers)."""
+generator or VAE, a forecast per forecaster, an overlay per segmenter, each autoencoder's
+reconstructions (and its latent space, when its code has two numbers), and each GPT's attention."""
 
 import pandas as pd
 
@@ -16,7 +16,8 @@ def plain_and_residual_curves():
 
 
 def task_figures(data_dir):
-    """A sample grid per generator, a forecast plot per forecaster, an overlay per segmenter."""
+    """A sample grid per generator, a forecast plot per forecaster, an overlay per segmenter, the
+    pictures of each autoencoder and the attention of each GPT."""
     from toolkit import catalog
 
     figures = {}
@@ -27,6 +28,8 @@ def task_figures(data_dir):
             figures[f"samples-{weights_id}.png"] = lambda p, w=weights_id: _sample_grid(w, p)
         elif item["task"] == "forecasting":
             figures[f"forecast-{weights_id}.png"] = lambda p, w=weights_id: _forecast_plot(w, p, data_dir)
+        elif item["task"] == "text" and item["arch"] == "gpt":
+            figures[f"attention-{weights_id}.png"] = lambda p, w=weights_id: _attention(w, p)
         elif item["task"] == "segmentation":
             figures[f"overlay-{weights_id}.png"] = lambda p, w=weights_id: _overlay(w, p, data_dir)
         elif item["task"] == "autoencoding":
@@ -36,6 +39,18 @@ def task_figures(data_dir):
             if item["build"].get("latent_dim") == 2:
                 figures[f"latent-{weights_id}.png"] = lambda p, w=weights_id: _latent_space(w, p, data_dir)
     return figures
+
+
+def _attention(weights_id, path):
+    """The last layer's attention over the first 64 characters of the report's sample (after a
+    newline, temperature 0.8, seed 0)."""
+    from toolkit import hub, plots, tasks
+    from toolkit.data.text import encode
+    from toolkit.models.language import attention_maps
+
+    task, model = tasks.task_for(weights_id), hub.load_pretrained(weights_id)
+    text = ("\n" + task.generate(model, "\n", 400, temperature=0.8, seed=0))[:64]
+    plots.attention_heads(attention_maps(model, encode(text, task.vocab))[-1], text, path)
 
 
 def _reconstructions(weights_id, path, data_dir):

@@ -9,6 +9,7 @@ import pathlib
 import re
 import string
 
+import numpy as np
 import pandas as pd
 
 
@@ -148,7 +149,7 @@ def _longer_run_text(weights_id, item):
             f" reaches {metrics['error']:.2%}")  # fmt: skip
 
 
-def reports_readme(frames, curves, figures):
+def reports_readme(frames, curves, figures, reach):
     """reports/README.md: the template filled with the measured tables, figures and the sentences
     computed from them."""
     from toolkit import catalog
@@ -186,6 +187,12 @@ def reports_readme(frames, curves, figures):
         generative_text=_generative_text(frames["generation"], entries),
         text_table=_markdown(frames["text"]),
         text_samples=_text_samples(entries),
+        reach_text=_reach_text(reach),
+        context_text=_context_text(frames["context_length"]),
+        context_table=_markdown(frames["context_length"]),
+        chatgpt_text=_chatgpt_text(entries),
+        attention_text=_attention_text([f for f in figures if f.startswith("attention-")]),
+        attention=pictures("attention-"),
         forecasting_table=_markdown(frames["forecasting"]),
         forecasts=pictures("forecast-"),
     )
@@ -231,6 +238,69 @@ def _text_samples(entries):
             text = tasks.task_for(weights_id).generate(hub.load_pretrained(weights_id), "\n", 400, temperature=0.8, seed=0)
             blocks.append(f"`{weights_id}`:\n\n```text\n{text.strip()}\n```")
     return "\n\n".join(blocks)
+
+
+def _reach_text(reach, fall=1000):
+    """Where each model's gradient falls below 1/`fall` of its value at the last character read."""
+    if not reach:
+        return ""
+    parts, keeps = [], []
+    for name, norms in reach.items():
+        below = np.flatnonzero(norms < norms[0] / fall)
+        if len(below):
+            parts.append(f"after {below[0] + 1} characters for `{name}`")
+        else:
+            keeps.append(f"`{name}`")
+    text = f"The gradient falls below 1/{fall:,} of its value at the last character read " + ", ".join(parts) + "." if parts else ""
+    if keeps:
+        text += (f" It never does within the window for {' and '.join(keeps)}: attention reaches every character of the "
+                 "window in one step, where a recurrent net passes the gradient back through one state after another, "
+                 "and the information fades along the way (the lecture's \"a informação é atenuada\").")  # fmt: skip
+    return text.strip()
+
+
+def _context_text(context):
+    """How much each model's loss falls from 8 characters of context to the most it reads."""
+    if context.empty:
+        return ""
+    columns = [c for c in context.columns if c.endswith("characters (nats)")]
+    first, last = columns[0], columns[-1]
+    gains = ", ".join(f"{row[first] - row[last]:.3f} nats for `{row['weights']}`" for _, row in context.iterrows())
+    return f"From {first.split()[0]} to {last.split()[0]} characters read, the loss falls by {gains}."
+
+
+def _chatgpt_text(entries):
+    """What changes from the char-RNN to the GPT, and how the shipped GPT compares with GPT-2 and GPT-3."""
+    gpts = {k: v for k, v in entries.items() if v["arch"] == "gpt" and v["task"] == "text"}
+    if not gpts:
+        return ""
+    name, item = max(gpts.items(), key=lambda kv: kv[1]["params"] * kv[1]["recipe"].get("epochs", 1))
+    (metrics,) = item["metrics"].values()
+    read = item["recipe"]["hyperparameters"]["training_characters"]
+    epochs = item["recipe"]["epochs"]
+    return (
+        "From the char-RNN to the GPT, the way of reading changes. A recurrent net reads a window one character at a "
+        "time and carries all it keeps in one state vector (the gradient figure above shows how little of the start "
+        "survives); a GPT attends to every character of its window at once, each head of each layer choosing what "
+        "to weigh (the map below). The objective does not change: every model here learns to predict the next "
+        "character of a text, with no labels but the text itself. That self-supervised objective is the one GPT-2, "
+        "GPT-3 and ChatGPT were pretrained on (ChatGPT was then fine-tuned with human feedback to follow "
+        f"instructions). The scale does change. `{name}` has {item['params']:,} parameters: GPT-2 small (124 M, "
+        f"Radford et al. 2019) has {124e6 / item['params']:,.0f} times as many and GPT-3 (175 B, Brown et al. 2020) "
+        f"{175e9 / item['params']:,.0f} times. It read {read:,} characters {epochs} times ({read * epochs / 1e6:,.0f} M "
+        "characters in all); GPT-2 read 40 GB of web pages (WebText) and GPT-3 300 billion tokens. It predicts the "
+        f"next character at {metrics['bits_per_char']:.3f} bits, against {metrics['baselines']['trigram']['bits_per_char']:.3f} "
+        "for the trigram counts."
+    )
+
+
+def _attention_text(figures):
+    if not figures:
+        return ""
+    names = " and ".join(f"`{f.removeprefix('attention-').removesuffix('.png')}`" for f in figures)
+    return (f"The last layer's attention of {names} over the first 64 characters of its sample above, a panel per "
+            "head: row i is the character just read, column j a character before it, and brighter is more weight "
+            "(each row sums to 1). `toolkit generate --attention map.png` draws it for any text.")  # fmt: skip
 
 
 PERCENT = ("ILSVRC top-5 error (challenge entry)", "top-5 error (single model, published)", "CIFAR-10 test error",

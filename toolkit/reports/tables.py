@@ -302,9 +302,37 @@ def text_report():
     def measures(item, m):
         return {"parameters": item["params"], "bits per character": m["bits_per_char"],
                 "nats per character": m["nats_per_char"],
-                **{f"{k} baseline (bits)": v["bits_per_char"] for k, v in m["baselines"].items()}}  # fmt: skip
+                **{f"{k} baseline (bits)": v["bits_per_char"] for k, v in m["baselines"].items()},
+                "epochs": item["recipe"].get("epochs"), "seconds per epoch": item["recipe"].get("seconds_per_epoch")}  # fmt: skip
 
     return _task_rows("text", measures)
+
+
+SEQUENCE_MODELS = ("char_rnn", "char_lstm", "char_gru", "gpt")
+SEQUENCE_CORPUS = "dom_casmurro"
+
+
+def sequence_measures(data_dir=None):
+    """For the shipped char_rnn, char_lstm, char_gru and GPT of Dom Casmurro: how far back the
+    gradient reaches (`TextTask.gradient_reach`, one curve per model) and the validation loss by
+    context length (`TextTask.loss_by_context`, a table)."""
+    from toolkit import catalog, hub, tasks
+
+    entries = catalog.load_catalog()
+    reach, rows = {}, []
+    for arch in SEQUENCE_MODELS:
+        weights_id = f"{arch}.{SEQUENCE_CORPUS}"
+        if weights_id not in entries:
+            continue
+        task, model = tasks.task_for(weights_id), hub.load_pretrained(weights_id)
+        reach[weights_id] = task.gradient_reach(model, data_dir=data_dir)
+        by_length = task.loss_by_context(model, data_dir=data_dir)
+        rows.append({"weights": weights_id, "model": arch, "parameters": entries[weights_id]["params"],
+                     **{f"{n} characters (nats)": loss for n, loss in by_length.items()}})  # fmt: skip
+    frame = pd.DataFrame(rows)
+    if len(frame):
+        frame["parameters"] = frame["parameters"].astype("Int64")
+    return frame, reach
 
 
 def forecasting_report():

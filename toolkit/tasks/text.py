@@ -155,11 +155,52 @@ class TextTask(Task):
                  for k, v in result["baselines"].items()]  # fmt: skip
         return line, rows
 
+    def gradient_reach(self, model, windows=64, data_dir=None):
+        """How far back backpropagation through time reaches: the norm of the gradient of the
+        loss at the last position of a `seq_len` window with respect to the model's input vector
+        k characters back (index k - 1; k = 1 is the character just read), averaged over
+        `windows` validation windows spread over the text. A GPT's input vector is its token
+        embedding plus its position's (the gradient is the same for both)."""
+        import keras
+        import tensorflow as tf
+
+        names = {layer.name for layer in model.layers}
+        vectors_at = model.get_layer("position_embedding" if "position_embedding" in names else "embedding").output
+        front, rest = keras.Model(model.inputs, vectors_at), keras.Model(vectors_at, model.output)
+        _, validation = self.tokens(data_dir)
+        x, y = self.windows(validation)
+        rows = np.linspace(0, len(x) - 1, min(windows, len(x))).astype(int)
+        with tf.GradientTape() as tape:
+            vectors = front([x[rows]], training=False)
+            tape.watch(vectors)
+            logits = rest(vectors, training=False)[:, -1]
+            # each window's loss depends only on its own vectors, so one gradient of the sum gives every window's
+            loss = tf.reduce_sum(keras.losses.sparse_categorical_crossentropy(y[rows, -1], logits, from_logits=True))
+        norms = np.linalg.norm(np.asarray(tape.gradient(loss, vectors), "float64"), axis=-1)
+        return norms.mean(axis=0)[::-1]
+
+    def loss_by_context(self, model, lengths=(8, 16, 32, 64, 128), stride=8, data_dir=None):
+        """Validation nats per character when the model has read exactly L characters, for each
+        L of `lengths` (at most `seq_len`): the loss at the L-th position of windows that start
+        at every `stride`-th character of the validation text."""
+        _, validation = self.tokens(data_dir)
+        longest = max(lengths)
+        if longest > self.settings["seq_len"]:
+            raise ValueError(f"the model reads at most {self.settings['seq_len']} characters. Received: {longest}")
+        starts = np.arange(0, len(validation) - longest, stride)
+        total = np.zeros(longest)
+        for chunk in np.array_split(starts, max(1, len(starts) // 64)):
+            block = validation[chunk[:, None] + np.arange(longest + 1)]
+            logp = self.log_probabilities(model, block[:, :-1])
+            total -= np.take_along_axis(logp, block[:, 1:, None], axis=-1)[..., 0].sum(axis=0)
+        return {length: float(total[length - 1] / len(starts)) for length in lengths}
+
     def generate(self, model, prompt, count, temperature=1.0, top_k=None, seed=0, stream=None):
         """`count` characters after `prompt`, each drawn (seeded) from the model's next-character
         distribution at `temperature`, among the `top_k` likeliest where given; `stream` is
-        called with each character as it comes. The model sees at most the last `seq_len`
-        characters (a GPT's block).
+        called with each character as it comes. Each character costs one step of the model
+        (`toolkit.models.language.decoder`): a GPT keeps its keys and values and sees at most
+        `seq_len` characters; a recurrent model carries its state along the whole text.
 
         Raises:
             TextError: the prompt has a character outside the vocabulary.
@@ -185,14 +226,18 @@ class TextTask(Task):
     def _draw(self, model, tokens, count, temperature, top_k, random):
         from scipy.special import softmax
 
-        for _ in range(count):
-            window = np.array([tokens[-self.settings["seq_len"] :]], "int32")
-            logits = np.asarray(model(window, training=False))[0, -1].astype("float64") / temperature
+        from toolkit.models.language import decoder
+
+        steps = decoder(model, self.settings["seq_len"])
+        logits = steps.prime(tokens)
+        for i in range(count):
+            logits = logits / temperature
             if top_k is not None and top_k < len(logits):
                 logits[logits < np.sort(logits)[-top_k]] = -np.inf
             token = int(random.choice(len(logits), p=softmax(logits)))
-            tokens.append(token)
             yield decode([token], self.vocab)
+            if i + 1 < count:
+                logits = steps.step(token)
 
     def predict(self, model, inputs, **options):
         """The text each prompt of `inputs` continues with (options as `generate`'s)."""
