@@ -14,6 +14,10 @@ import numpy as np
 from scipy.special import softmax
 
 
+def step_decoder(task, model, prompt, count, temperature=0.8, seed=0):
+    return task.generate(model, prompt, count, temperature=temperature, seed=seed)
+
+
 def whole_window(task, model, prompt, count, temperature=0.8, seed=0):
     """The reference: each character runs the model, compiled, on the last `seq_len` characters
     (padded on the right to one fixed shape; what follows a position does not change its logits)."""
@@ -42,10 +46,10 @@ def main():
     for weights_id in args.weights.split(","):
         task, model = tasks.task_for(weights_id), hub.load_pretrained(weights_id)
         speeds = []
-        for draw in (lambda n: task.generate(model, "\n", n, temperature=0.8), lambda n: whole_window(task, model, "\n", n)):
-            draw(5)
+        for draw in (step_decoder, whole_window):
+            draw(task, model, "\n", 5)
             start = time.perf_counter()
-            draw(args.count)
+            draw(task, model, "\n", args.count)
             speeds.append(args.count / (time.perf_counter() - start))
         print(f"{weights_id:28} {speeds[0]:>10,.0f} c/s {speeds[1]:>10,.0f} c/s {speeds[0] / speeds[1]:>7.1f}")
 

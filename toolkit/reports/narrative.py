@@ -266,7 +266,7 @@ def _context_text(context):
     columns = [c for c in context.columns if c.endswith("characters (nats)")]
     first, last = columns[0], columns[-1]
     gains = ", ".join(f"{row[first] - row[last]:.3f} nats for `{row['weights']}`" for _, row in context.iterrows())
-    return f"From {first.split()[0]} to {last.split()[0]} characters read, the loss falls by {gains}."
+    return f"From windows of {first.split()[0]} characters to windows of {last.split()[0]}, the loss falls by {gains}."
 
 
 def _chatgpt_text(entries):

@@ -78,9 +78,9 @@ class TextTask(Task):
     def corpus_name(self):
         return pathlib.Path(self.settings["data"] or "text").stem
 
-    def windows(self, tokens, count=None):
-        """Non-overlapping (inputs, next characters) windows of `seq_len` over `tokens`."""
-        n = self.settings["seq_len"]
+    def windows(self, tokens, count=None, length=None):
+        """Non-overlapping (inputs, next characters) windows of `length` (`seq_len` by default) over `tokens`."""
+        n = length or self.settings["seq_len"]
         starts = np.arange(0, len(tokens) - n - 1, n)[:count]
         rows = starts[:, None] + np.arange(n + 1)
         block = tokens[rows]
@@ -179,21 +179,19 @@ class TextTask(Task):
         norms = np.linalg.norm(np.asarray(tape.gradient(loss, vectors), "float64"), axis=-1)
         return norms.mean(axis=0)[::-1]
 
-    def loss_by_context(self, model, lengths=(8, 16, 32, 64, 128), stride=8, data_dir=None):
-        """Validation nats per character when the model has read exactly L characters, for each
-        L of `lengths` (at most `seq_len`): the loss at the L-th position of windows that start
-        at every `stride`-th character of the validation text."""
+    def loss_by_context(self, model, lengths=(8, 16, 32, 64, 128), data_dir=None):
+        """Validation nats per character when the model reads the validation text in windows of
+        L characters, each starting without context, for each L of `lengths` (at most
+        `seq_len`, where it is `evaluate`'s number)."""
         _, validation = self.tokens(data_dir)
-        longest = max(lengths)
-        if longest > self.settings["seq_len"]:
-            raise ValueError(f"the model reads at most {self.settings['seq_len']} characters. Received: {longest}")
-        starts = np.arange(0, len(validation) - longest, stride)
-        total = np.zeros(longest)
-        for chunk in np.array_split(starts, max(1, len(starts) // 64)):
-            block = validation[chunk[:, None] + np.arange(longest + 1)]
-            logp = self.log_probabilities(model, block[:, :-1])
-            total -= np.take_along_axis(logp, block[:, 1:, None], axis=-1)[..., 0].sum(axis=0)
-        return {length: float(total[length - 1] / len(starts)) for length in lengths}
+        if max(lengths) > self.settings["seq_len"]:
+            raise ValueError(f"the model reads at most {self.settings['seq_len']} characters. Received: {max(lengths)}")
+        losses = {}
+        for length in lengths:
+            x, y = self.windows(validation, length=length)
+            logp = self.log_probabilities(model, x, batch_size=max(64, 8192 // length))
+            losses[length] = float(-np.take_along_axis(logp, y[..., None], axis=-1).mean())
+        return losses
 
     def generate(self, model, prompt, count, temperature=1.0, top_k=None, seed=0, stream=None):
         """`count` characters after `prompt`, each drawn (seeded) from the model's next-character
