@@ -230,9 +230,9 @@ def attention_heads(weights, text, path):
     for head, ax in enumerate(axes.flat[:heads]):
         ax.imshow(weights[head], cmap="viridis", vmin=0, vmax=1)
         ax.set_title(f"head {head + 1}")
-        ticks = range(0, len(text), max(1, len(text) // 64))
-        ax.set_xticks(ticks, [labels[i] for i in ticks], fontsize=5)
-        ax.set_yticks(ticks, [labels[i] for i in ticks], fontsize=5)
+        ticks, size = range(0, len(text), max(1, len(text) // 64)), 8 if len(text) <= 64 else 5
+        ax.set_xticks(ticks, [labels[i] for i in ticks], fontsize=size)
+        ax.set_yticks(ticks, [labels[i] for i in ticks], fontsize=size)
         ax.set_xlabel("attended character")
         ax.set_ylabel("reading character")
     fig.tight_layout()
