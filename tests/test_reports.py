@@ -11,10 +11,13 @@ from tests.conftest import ROOT
 from toolkit import catalog
 from toolkit.analysis import measure
 from toolkit.reports.narrative import (
+    _chatgpt_text,
     _cifar_ranking_text,
+    _context_text,
     _generative_text,
     _plain_vs_residual_text,
     _published_gap_text,
+    _reach_text,
 )
 from toolkit.reports.tables import HISTORY, generation_report
 
@@ -30,7 +33,7 @@ def test_report_all_regenerates_the_committed_reports(data_dir, tmp_path):
     assert result.exit_code == 0, result.output
     committed = ROOT / "reports"
     for table in ("params", "errors", "history", "segmentation", "generation", "forecasting", "autoencoding",
-                  "label_efficiency", "text"):
+                  "label_efficiency", "text", "context_length"):
         for suffix in ("csv", "md"):
             assert filecmp.cmp(out / f"{table}.{suffix}", committed / f"{table}.{suffix}", shallow=False), (
                 f"reports/{table}.{suffix} is stale: run `toolkit report all -o reports --force`"
@@ -256,3 +259,29 @@ def test_the_vae_sits_in_the_generators_table_and_the_generative_paragraph():
     assert f"against {gans['FID'].min():.2f} for the best GAN" in text
     for kind_member in ("`vae.mnist`", "`dcgan.mnist`", "`digitnet`", "`unet`"):
         assert kind_member in text
+
+
+def test_the_gradient_reach_text_says_where_each_curve_falls_a_thousandfold():
+    import numpy as np
+
+    reach = {"rnn": 10.0 ** -np.arange(10.0), "gpt": np.linspace(1, 0.5, 10)}
+    text = _reach_text(reach)
+    assert "below 1/1,000 of its value at the last character read after 5 characters for `rnn`" in text
+    assert "It never does within the window for `gpt`" in text
+    assert _reach_text({}) == ""
+
+
+def test_the_context_text_gives_each_models_gain():
+    frame = pd.DataFrame({"weights": ["a", "b"], "8 characters (nats)": [2.0, 1.9], "128 characters (nats)": [1.5, 1.85]})
+    assert _context_text(frame) == "From windows of 8 characters to windows of 128, the loss falls by 0.500 nats for `a`, 0.050 nats for `b`."
+
+
+def test_the_chatgpt_section_sets_the_shipped_gpt_beside_gpt2_gpt3_and_its_lstm():
+    entries = catalog.load_catalog()
+    text = _chatgpt_text(entries)
+    gpt = entries["gpt.tinyshakespeare"]  # the GPT that read the most characters
+    assert f"`gpt.tinyshakespeare` has {gpt['params']:,} parameters" in text
+    assert f"{124e6 / gpt['params']:,.0f} times as many" in text and f"{175e9 / gpt['params']:,.0f} times" in text
+    for corpus in ("dom_casmurro", "tinyshakespeare"):
+        bits = [next(iter(entries[f"{m}.{corpus}"]["metrics"].values()))["bits_per_char"] for m in ("gpt", "char_lstm")]
+        assert f"{bits[0]:.3f} bits against {bits[1]:.3f} on {corpus}.txt" in text

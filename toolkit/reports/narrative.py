@@ -274,11 +274,13 @@ def _chatgpt_text(entries):
     gpts = {k: v for k, v in entries.items() if v["arch"] == "gpt" and v["task"] == "text"}
     if not gpts:
         return ""
-    name, item = max(gpts.items(), key=lambda kv: kv[1]["params"] * kv[1]["recipe"].get("epochs", 1))
+    def characters_read(item):
+        return item["recipe"]["hyperparameters"]["training_characters"] * item["recipe"]["epochs"]
+
+    name, item = max(gpts.items(), key=lambda kv: characters_read(kv[1]))
     (metrics,) = item["metrics"].values()
-    read = item["recipe"]["hyperparameters"]["training_characters"]
-    epochs = item["recipe"]["epochs"]
-    return (
+    read, epochs = item["recipe"]["hyperparameters"]["training_characters"], item["recipe"]["epochs"]
+    text = (
         "From the char-RNN to the GPT, the way of reading changes. A recurrent net reads a window one character at a "
         "time and carries all it keeps in one state vector (the gradient figure above shows how little of the start "
         "survives); a GPT attends to every character of its window at once, each head of each layer choosing what "
@@ -292,6 +294,17 @@ def _chatgpt_text(entries):
         f"next character at {metrics['bits_per_char']:.3f} bits, against {metrics['baselines']['trigram']['bits_per_char']:.3f} "
         "for the trigram counts."
     )
+    pairs = [(g, g.replace("gpt.", "char_lstm.", 1)) for g in gpts if g.replace("gpt.", "char_lstm.", 1) in entries]
+    if pairs:
+        bits = {k: next(iter(entries[k]["metrics"].values()))["bits_per_char"] for pair in pairs for k in pair}
+        text += " Against the LSTM of about its size trained on the same budget, the GPT predicts at " + "; ".join(
+            f"{bits[g]:.3f} bits against {bits[lstm]:.3f} on {entries[g]['task_settings']['data'].split('/')[-1]}"
+            for g, lstm in pairs) + "."  # fmt: skip
+        if any(bits[lstm] < bits[g] for g, lstm in pairs):
+            text += (" Attention does not win by itself at this size. What it brings (every position of a window "
+                     "trained at once, every character of it one step away) is what let GPT-2 and GPT-3 grow to "
+                     "sizes no recurrent net was trained at.")  # fmt: skip
+    return text
 
 
 def _attention_text(figures):
