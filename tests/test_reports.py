@@ -266,6 +266,7 @@ def test_the_gradient_reach_text_says_where_each_curve_falls_a_thousandfold():
 
     reach = {"rnn": 10.0 ** -np.arange(10.0), "gpt": np.linspace(1, 0.5, 10)}
     text = _reach_text(reach)
+    assert "10 characters back, what reaches the input is this part of the gradient at the last character read: 1e-09 for `rnn`" in text
     assert "below 1/1,000 of its value at the last character read after 5 characters for `rnn`" in text
     assert "It never does within the window for `gpt`" in text
     assert _reach_text({}) == ""

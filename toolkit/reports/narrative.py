@@ -251,7 +251,11 @@ def _reach_text(reach, fall=1000):
             parts.append(f"after {below[0] + 1} characters for `{name}`")
         else:
             keeps.append(f"`{name}`")
-    text = f"The gradient falls below 1/{fall:,} of its value at the last character read " + ", ".join(parts) + "." if parts else ""
+    far = len(next(iter(reach.values())))
+    text = (f"At the far end of the window, {far} characters back, what reaches the input is this part of the gradient "
+            "at the last character read: " + ", ".join(f"{norms[-1] / norms[0]:.0e} for `{name}`" for name, norms in reach.items())
+            + ". ")  # fmt: skip
+    text += f"It falls below 1/{fall:,} of its value at the last character read " + ", ".join(parts) + "." if parts else ""
     if keeps:
         text += (f" It never does within the window for {' and '.join(keeps)}: attention reaches every character of the "
                  "window in one step, where a recurrent net passes the gradient back through one state after another, "
