@@ -15,9 +15,11 @@ from tests.conftest import ROOT
 @pytest.mark.slow
 def test_the_site_builds_strictly_with_every_page(tmp_path, data_dir):
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1", TOOLKIT_DATA=str(data_dir))
+    notebooks_before = sorted((ROOT / "notebooks").iterdir())
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path)], cwd=ROOT,
                           capture_output=True, text=True, env=env)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted((ROOT / "notebooks").iterdir()) == notebooks_before  # running the notebooks leaves no file beside them
     for page in ("index.html", "cli/index.html", "api/index.html", "models/index.html", "serve/index.html",
                  "reports/index.html", "reports/figures/label_efficiency.png", "images/serve-digits.png"):  # fmt: skip
         assert (tmp_path / page).exists(), page
