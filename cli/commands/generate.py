@@ -35,7 +35,9 @@ def generate_command(weights_id, prompt, count, temperature, top_k, seed, stream
             raise click.BadParameter(f"{attention} is not a PNG file name", param_hint="--attention")
         claim_outputs(attention, force=force)
     model = hub.load_pretrained(weights_id)
-    if attention and "token_embedding" not in {layer.name for layer in model.layers}:
+    from toolkit.models.language import attention_maps, has_attention
+
+    if attention and not has_attention(model):
         raise click.ClickException(f"{weights_id} has no attention to draw: --attention is for a GPT.")
 
     def write(character):
@@ -48,7 +50,6 @@ def generate_command(weights_id, prompt, count, temperature, top_k, seed, stream
     click.echo("" if stream else prompt + text)
     if attention:
         from toolkit.files import written
-        from toolkit.models.language import attention_maps
         from toolkit.plots import attention_heads
 
         shown = (prompt + text)[-task.settings["seq_len"] :]

@@ -104,11 +104,14 @@ def gpt(*, weights=None, input_shape=None, vocab_size=65, block_size=64, n_layer
 # -- generation, one character at a time --------------------------------------------------------
 
 
+def has_attention(model):
+    """Whether `model` is a GPT (built by `gpt`, so it has a `token_embedding` layer)."""
+    return "token_embedding" in {layer.name for layer in model.layers}
+
+
 def decoder(model, window):
-    """A `Decoder` for `model` (a GPT if it has a `token_embedding`, else a char-RNN), which
-    sees at most `window` characters."""
-    layers = {layer.name for layer in model.layers}
-    return GPTDecoder(model, window) if "token_embedding" in layers else RecurrentDecoder(model)
+    """A `Decoder` for `model` (a GPT or a char-RNN), which sees at most `window` characters."""
+    return GPTDecoder(model, window) if has_attention(model) else RecurrentDecoder(model)
 
 
 class Decoder:
@@ -220,7 +223,7 @@ class GPTDecoder(Decoder):
 def attention_maps(model, tokens):
     """The attention weights of every layer and head of a GPT over `tokens` (at most its block):
     an array (n_layer, n_head, len, len) whose row i sums to 1 over the characters 0..i."""
-    if "token_embedding" not in {layer.name for layer in model.layers}:
+    if not has_attention(model):
         raise ValueError(f"{model.name} has no attention: attention maps are drawn for a GPT")
     gpt_decoder = GPTDecoder(model, len(tokens))
     return gpt_decoder.forward(np.array(tokens[-gpt_decoder.window :]))[1]
