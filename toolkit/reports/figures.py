@@ -41,15 +41,18 @@ def task_figures(data_dir):
     return figures
 
 
+ATTENTION_CHARACTERS = 64  # of the report's sample, under each GPT's attention map
+
+
 def _attention(weights_id, path):
-    """The last layer's attention over the first 64 characters of the report's sample (after a
-    newline, temperature 0.8, seed 0)."""
+    """The last layer's attention over the first `ATTENTION_CHARACTERS` characters of the
+    report's sample (after a newline, temperature 0.8, seed 0)."""
     from toolkit import hub, plots, tasks
     from toolkit.data.text import encode
     from toolkit.models.language import attention_maps
 
     task, model = tasks.task_for(weights_id), hub.load_pretrained(weights_id)
-    text = ("\n" + task.generate(model, "\n", 400, temperature=0.8, seed=0))[:64]
+    text = ("\n" + task.generate(model, "\n", 400, temperature=0.8, seed=0))[:ATTENTION_CHARACTERS]
     plots.attention_heads(attention_maps(model, encode(text, task.vocab))[-1], text, path)
 
 

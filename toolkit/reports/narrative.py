@@ -278,6 +278,7 @@ def _chatgpt_text(entries):
     gpts = {k: v for k, v in entries.items() if v["arch"] == "gpt" and v["task"] == "text"}
     if not gpts:
         return ""
+
     def characters_read(item):
         return item["recipe"]["hyperparameters"]["training_characters"] * item["recipe"]["epochs"]
 
@@ -298,7 +299,7 @@ def _chatgpt_text(entries):
         f"next character at {metrics['bits_per_char']:.3f} bits, against {metrics['baselines']['trigram']['bits_per_char']:.3f} "
         "for the trigram counts."
     )
-    pairs = [(g, g.replace("gpt.", "char_lstm.", 1)) for g in gpts if g.replace("gpt.", "char_lstm.", 1) in entries]
+    pairs = [(g, lstm) for g in gpts if (lstm := g.replace("gpt.", "char_lstm.", 1)) in entries]
     if pairs:
         bits = {k: next(iter(entries[k]["metrics"].values()))["bits_per_char"] for pair in pairs for k in pair}
         text += " Against the LSTM of about its size trained on the same budget, the GPT predicts at " + "; ".join(
@@ -312,10 +313,12 @@ def _chatgpt_text(entries):
 
 
 def _attention_text(figures):
+    from toolkit.reports.figures import ATTENTION_CHARACTERS
+
     if not figures:
         return ""
     names = " and ".join(f"`{f.removeprefix('attention-').removesuffix('.png')}`" for f in figures)
-    return (f"The last layer's attention of {names} over the first 64 characters of its sample above, a panel per "
+    return (f"The last layer's attention of {names} over the first {ATTENTION_CHARACTERS} characters of its sample above, a panel per "
             "head: row i is the character just read, column j a character before it, and brighter is more weight "
             "(each row sums to 1). `toolkit generate --attention map.png` draws it for any text.")  # fmt: skip
 
